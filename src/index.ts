@@ -45,8 +45,29 @@ export { guidedIntegratedGradients } from './attribution/guided';
 // --- perturbation and CAMs ----------------------------------------------------------------------
 
 // --- interpretable layers -----------------------------------------------------------------------
+export {
+  DEFAULT_FILTERS,
+  EdgeFilterStem,
+  type EdgeFilterStemArgs,
+  FILTER_KERNELS,
+  FILTER_NAMES,
+  type FilterName,
+  type FilterSpec,
+  gapFcHead,
+  type GapFcHeadArgs,
+  LAYER_CLASSES,
+  layers,
+  SpatialShuffle,
+  type SpatialShuffleArgs,
+} from './layers/index';
 
 // --- concept tools ------------------------------------------------------------------------------
+export {
+  stemInputRelevance,
+  type StemScores,
+  stemScoresFromRelevance,
+  type StemScoresOptions,
+} from './concepts/stem-scores';
 
 // --- metrics ------------------------------------------------------------------------------------
 export { totalVariation, type TotalVariationOptions } from './metrics/total-variation';

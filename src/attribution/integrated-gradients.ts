@@ -45,10 +45,12 @@ export async function pathIntegral(
   weights: Float64Array,
 ): Promise<tf.Tensor> {
   const call = await prepareCall(model, x, options);
-  const baseline = resolveBaseline(options.baseline, call.input);
+  let baseline: tf.Tensor | undefined;
   const steps = alphas.length;
   const featureRank = call.featureShape.length;
   try {
+    baseline = resolveBaseline(options.baseline, call.input);
+    const from = baseline;
     const [integral] = await accumulateOverPoints({
       ...call.plan,
       forward: call.forward,
@@ -60,20 +62,20 @@ export async function pathIntegral(
         const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / steps));
         const rowAlphas = Float32Array.from({ length: count }, (_, i) => alphas[(start + i) % steps]);
         const indices = tf.tensor1d(examples, 'int32');
-        const from = tf.gather(baseline, indices);
-        const to = tf.gather(call.input, indices);
-        return { inputs: tf.add(from, tf.mul(perRow(rowAlphas, featureRank), tf.sub(to, from))), examples };
+        const origin = tf.gather(from, indices);
+        const destination = tf.gather(call.input, indices);
+        return { inputs: tf.add(origin, tf.mul(perRow(rowAlphas, featureRank), tf.sub(destination, origin))), examples };
       },
       terms: (rows, evaluation) => {
         const rowWeights = Float32Array.from({ length: rows.count }, (_, i) => weights[(rows.start + i) % steps]);
         return [tf.mul(evaluation.gradients!, perRow(rowWeights, featureRank))];
       },
     });
-    const attribution = tf.tidy(() => tf.mul(tf.sub(call.input, baseline), integral));
+    const attribution = tf.tidy(() => tf.mul(tf.sub(call.input, from), integral));
     integral.dispose();
     return attribution;
   } finally {
-    baseline.dispose();
+    baseline?.dispose();
     call.dispose();
   }
 }
@@ -100,9 +102,11 @@ export async function integratedGradientsDelta(
     throw new GlassboxArgumentError('attributions', `expected the shape of x [${x.shape.join(', ')}], got [${attributions.shape.join(', ')}]`);
   }
   const call = await prepareCall(model, x, options);
-  const baseline = resolveBaseline(options.baseline, call.input);
+  let baseline: tf.Tensor | undefined;
   const n = call.numExamples;
   try {
+    baseline = resolveBaseline(options.baseline, call.input);
+    const baselines = baseline;
     // Rows 0..n−1 are the inputs (+f), rows n..2n−1 the baselines (−f): the per-example sum is f(x) − f(b).
     const [difference] = await accumulateOverPoints({
       ...call.plan,
@@ -114,7 +118,7 @@ export async function integratedGradientsDelta(
       points: (start, count) => {
         const rows = exampleRange(start, count);
         const inputs = tf.concat(
-          Array.from(rows, (r) => tf.slice(r < n ? call.input : baseline, r % n, 1)),
+          Array.from(rows, (r) => tf.slice(r < n ? call.input : baselines, r % n, 1)),
           0,
         );
         return { inputs, examples: Int32Array.from(rows, (r) => r % n) };
@@ -125,7 +129,7 @@ export async function integratedGradientsDelta(
     difference.dispose();
     return delta;
   } finally {
-    baseline.dispose();
+    baseline?.dispose();
     call.dispose();
   }
 }

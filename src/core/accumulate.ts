@@ -8,8 +8,10 @@
  * the backend-gap fixes and tensor hygiene.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotRows } from './one-hot';
 import { withBackendGapFixes } from './backend-gaps';
 import { forEachChunk, type ChunkPlan } from './chunks';
+import { inputGradient } from './input-gradient';
 import type { ForwardFunction } from './model';
 import type { TargetSelector } from './target';
 
@@ -89,7 +91,7 @@ function addPerExample(sums: (tf.Tensor[] | undefined)[], terms: tf.Tensor[], ex
   }
   const span = last - first + 1;
   const local = Int32Array.from(examples, (e) => e - first);
-  const selector = span === 1 ? null : tf.oneHot(tf.tensor1d(local, 'int32'), span, 1, 0, 'float32');
+  const selector = span === 1 ? null : oneHotRows(local, span);
   const perExample = terms.map((term) => {
     const rows = term.shape[0];
     const flat = tf.reshape(term, [rows, term.size / rows]);
@@ -112,10 +114,6 @@ export function evaluateRows(
   examples: Int32Array,
 ): RowEvaluation {
   if (job.needs === 'scores') return { scores: job.target.select(job.forward(inputs), examples), gradients: null };
-  const gradients = tf.grad((x: tf.Tensor) =>
-    // `+ 0·Σx` keeps x on the tape, so a score that does not depend on x has gradient 0 instead of
-    // tfjs's "cannot compute gradient" error.
-    tf.add(tf.sum(job.target.select(job.forward(x), examples)), tf.mul(tf.sum(x), 0)),
-  )(inputs);
+  const gradients = inputGradient((x) => tf.sum(job.target.select(job.forward(x), examples)), inputs);
   return { scores: null, gradients };
 }

@@ -55,6 +55,20 @@ export function toForwardFunction(model: ModelLike, argument = 'model'): Forward
   );
 }
 
+/**
+ * Checks `x` against a LayersModel's declared input shape (`null` dimensions match anything), so a
+ * mismatch is reported by argument name instead of deep inside a layer.
+ */
+export function assertFitsModelInput(model: ModelLike, x: tf.Tensor, argument = 'x'): void {
+  if (!isLayersModel(model)) return;
+  const expected = model.inputs[0].shape;
+  const fits = expected.length === x.rank && expected.every((d, i) => i === 0 || d === null || d === x.shape[i]);
+  if (!fits) {
+    const shown = expected.map((d) => (d === null ? 'any' : String(d))).join(', ');
+    throw new GlassboxArgumentError(argument, `expected shape [${shown}] (the model's input), got [${x.shape.join(', ')}]`);
+  }
+}
+
 function singleOutput(output: unknown, argument: string): tf.Tensor {
   if (output instanceof tf.Tensor) return output;
   const count = Array.isArray(output) ? output.length : output && typeof output === 'object' ? Object.keys(output).length : 0;

@@ -1,7 +1,7 @@
 /** The validation and set-up every attribution call starts with. */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchSizeOption, type ChunkPlan } from './chunks';
-import { toForwardFunction, type ForwardFunction, type ModelLike } from './model';
+import { assertFitsModelInput, toForwardFunction, type ForwardFunction, type ModelLike } from './model';
 import type { CommonOptions } from './options';
 import { resolveTarget, type TargetSelector } from './target';
 import { assertBatchedTensor, assertFinite } from './validate';
@@ -24,6 +24,7 @@ export interface PreparedCall {
 export async function prepareCall(model: ModelLike, x: unknown, options: CommonOptions): Promise<PreparedCall> {
   const forward = toForwardFunction(model);
   assertBatchedTensor(x, 'x');
+  assertFitsModelInput(model, x);
   const batchSize = batchSizeOption(options.batchSize);
   await assertFinite(x, 'x');
   const target = await resolveTarget(options.target, x.shape[0]);

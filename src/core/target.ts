@@ -9,6 +9,7 @@
  * A model with a single output per example needs no target.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { oneHotRows } from './one-hot';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from './errors';
 
 /** Which score to explain: a class index, one index per example, or a score function. */
@@ -93,7 +94,7 @@ function indexTarget(indices: Int32Array | null, argument: string): TargetSelect
         }
         rowIndices[r] = index;
       }
-      const mask = tf.oneHot(tf.tensor1d(rowIndices, 'int32'), width, 1, 0, 'float32');
+      const mask = oneHotRows(rowIndices, width);
       return tf.sum(tf.mul(flat, mask), 1) as tf.Tensor1D;
     },
   };

@@ -1,0 +1,31 @@
+/**
+ * `tf.grad` that stays leak-free when the function throws.
+ *
+ * When a function differentiated by tfjs throws during its forward pass, the tensors tfjs saved for the
+ * backward pass are never freed. Here the error is caught inside the taped function, a harmless value
+ * connected to `x` is returned so tfjs finishes the pass and frees its tape, and the error is rethrown.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * ∂f/∂x for a scalar function `f`. A score that does not depend on `x` gets gradient 0 (instead of
+ * tfjs's "cannot compute gradient" error). Errors thrown by `f` propagate without leaking tensors.
+ */
+export function inputGradient(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): tf.Tensor {
+  let failure: { error: unknown } | null = null;
+  const gradient = tf.grad((v: tf.Tensor) => {
+    // `0·Σx` keeps x on the tape whatever f does.
+    const anchor = tf.mul(tf.sum(v), 0);
+    try {
+      return tf.add(f(v), anchor);
+    } catch (error) {
+      failure = { error };
+      return anchor;
+    }
+  })(x);
+  if (failure !== null) {
+    gradient.dispose();
+    throw (failure as { error: unknown }).error;
+  }
+  return gradient;
+}
