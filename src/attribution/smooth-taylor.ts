@@ -35,15 +35,21 @@ export async function smoothTaylor(model: ModelLike, x: tf.Tensor, options: Smoo
   assertInteger(roots, 'options.roots', 1);
   const seed = seedOption(options.seed);
   const call = await prepareCall(model, x, options);
-  const sigma = noiseScale(
-    call.input,
-    { stdev: options.noiseScale, noiseLevel: options.noiseLevel },
-    { stdev: 0.5 },
-    { stdev: 'options.noiseScale', noiseLevel: 'options.noiseLevel' },
-  );
-  const sigmas = await sigma.data();
+  let sigma: tf.Tensor | undefined;
   const featureRank = call.featureShape.length;
   try {
+    sigma = noiseScale(
+      call.input,
+      { stdev: options.noiseScale, noiseLevel: options.noiseLevel },
+      { stdev: 0.5 },
+      { stdev: 'options.noiseScale', noiseLevel: 'options.noiseLevel' },
+    );
+    const sigmas = await sigma.data();
+    /** `σ_e ε_{e,i}` for the rows starting at `start`, each from its own seed (example, root index). */
+    const scaledNoise = (start: number, examples: Int32Array): tf.Tensor => {
+      const noise = tf.stack(Array.from(examples, (e, i) => seededNormal(call.featureShape, seed, e, (start + i) % roots)));
+      return tf.mul(noise, perRow(Float32Array.from(examples, (e) => sigmas[e]), featureRank));
+    };
     const [sum] = await accumulateOverPoints({
       ...call.plan,
       forward: call.forward,
@@ -64,13 +70,7 @@ export async function smoothTaylor(model: ModelLike, x: tf.Tensor, options: Smoo
     sum.dispose();
     return attribution;
   } finally {
-    sigma.dispose();
+    sigma?.dispose();
     call.dispose();
-  }
-
-  /** `σ_e ε_{e,i}` for the rows starting at `start`, each from its own seed (example, root index). */
-  function scaledNoise(start: number, examples: Int32Array): tf.Tensor {
-    const noise = tf.stack(Array.from(examples, (e, i) => seededNormal(call.featureShape, seed, e, (start + i) % roots)));
-    return tf.mul(noise, perRow(Float32Array.from(examples, (e) => sigmas[e]), featureRank));
   }
 }

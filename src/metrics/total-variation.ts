@@ -3,8 +3,6 @@
  * 2020): the heatmap `h = Σ_channels |A|` is scaled to [0, 1] by its 99th percentile (and clipped), its
  * total variation `(Σ|Δ_x h| + Σ|Δ_y h|) / (H·W)` is averaged over a Gaussian pyramid (downscale 1.5,
  * Gaussian σ = 2·downscale/6 before resizing, down to `minSize` pixels). Lower is smoother.
- *
- * Differs from scikit-image's pyramid only at the border (zero padding instead of reflection).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../core/errors';
@@ -43,7 +41,7 @@ export function totalVariation(attribution: tf.Tensor, options: TotalVariationOp
       const [height, width] = [level.shape[1]!, level.shape[2]!];
       const next = [Math.ceil(height / downscale), Math.ceil(width / downscale)] as [number, number];
       if (Math.min(...next) < minSize) break;
-      level = tf.image.resizeBilinear(tf.conv2d(level as tf.Tensor4D, kernel, 1, 'same'), next, true);
+      level = tf.image.resizeBilinear(blur(level as tf.Tensor4D, kernel), next, true);
     }
     return tf.mean(tf.stack(scores), 0) as tf.Tensor1D;
   });
@@ -67,6 +65,13 @@ function scaleByPercentile(h: tf.Tensor, q: number): tf.Tensor {
   const threshold = tf.reshape(tf.slice(values, [0, k - 1], [n, 1]), [n, 1, 1, 1]);
   const safe = tf.where(tf.greater(threshold, 0), threshold, tf.onesLike(threshold));
   return tf.clipByValue(tf.div(h, safe), 0, 1);
+}
+
+/** Gaussian blur with reflected borders (as scikit-image's pyramid). */
+function blur(h: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor4D {
+  const radius = (kernel.shape[0] - 1) / 2;
+  const padded = tf.mirrorPad(h, [[0, 0], [radius, radius], [radius, radius], [0, 0]], 'reflect');
+  return tf.conv2d(padded, kernel, 1, 'valid');
 }
 
 /** Normalised 2-D Gaussian `[k, k, 1, 1]` truncated at 4σ. */
