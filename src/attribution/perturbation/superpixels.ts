@@ -18,7 +18,12 @@ export interface SlicOptions {
   segments?: number;
   /** Compactness `m`: higher gives squarer segments, lower follows colour more (default 10). */
   compactness?: number;
-  /** Standard deviation in pixels of the Gaussian smoothing applied first (default 0: none; MFPP uses 1). */
+  /**
+   * Standard deviation in pixels of the Gaussian smoothing applied first (default 0: none; MFPP uses 1).
+   * Smoothing turns sharp edges into bands of mixed colour, which SLIC gives thin segments of their own
+   * that connectivity enforcement then merges away: on images with sharp edges, σ > 0 gives fewer
+   * segments than requested.
+   */
   sigma?: number;
   /** k-means iterations (default 10, as scikit-image). */
   iterations?: number;
@@ -127,20 +132,24 @@ function colourFeatures(data: ArrayLike<number>, pixels: number, channels: numbe
 
 /** sRGB in [0, 1] → CIELAB (D65 white, as scikit-image's `rgb2lab`), written to `out[o .. o + 2]`. */
 function rgbToLab(r: number, g: number, b: number, out: Float32Array, o: number): void {
-  const lin = (c: number): number => (c > 0.04045 ? Math.pow((c + 0.055) / 1.055, 2.4) : c / 12.92);
-  const rl = lin(r);
-  const gl = lin(g);
-  const bl = lin(b);
+  const rl = srgbToLinear(r);
+  const gl = srgbToLinear(g);
+  const bl = srgbToLinear(b);
   const x = (0.412453 * rl + 0.35758 * gl + 0.180423 * bl) / 0.95047;
   const y = 0.212671 * rl + 0.71516 * gl + 0.072169 * bl;
   const z = (0.019334 * rl + 0.119193 * gl + 0.950227 * bl) / 1.08883;
-  const f = (t: number): number => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
-  const fx = f(x);
-  const fy = f(y);
-  const fz = f(z);
+  const fy = labCompand(y);
   out[o] = y > 0.008856 ? 116 * fy - 16 : 903.3 * y;
-  out[o + 1] = 500 * (fx - fy);
-  out[o + 2] = 200 * (fy - fz);
+  out[o + 1] = 500 * (labCompand(x) - fy);
+  out[o + 2] = 200 * (fy - labCompand(z));
+}
+
+function srgbToLinear(c: number): number {
+  return c > 0.04045 ? Math.pow((c + 0.055) / 1.055, 2.4) : c / 12.92;
+}
+
+function labCompand(t: number): number {
+  return t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116;
 }
 
 /** Separable Gaussian smoothing (kernel truncated at 4σ, borders mirrored as scipy's 'reflect'). */
@@ -150,31 +159,48 @@ function gaussianSmooth(src: Float32Array, height: number, width: number, channe
   let total = 0;
   for (let k = -radius; k <= radius; k++) total += kernel[k + radius] = Math.exp((-k * k) / (2 * sigma * sigma));
   for (let k = 0; k < kernel.length; k++) kernel[k] /= total;
-  const reflect = (i: number, n: number): number => {
-    const period = 2 * n;
-    let m = ((i % period) + period) % period;
-    if (m >= n) m = period - 1 - m;
-    return m;
-  };
-  const pass = (input: Float32Array, alongRows: boolean): Float32Array => {
-    const output = new Float32Array(input.length);
-    const [outer, inner] = alongRows ? [height, width] : [width, height];
-    for (let a = 0; a < outer; a++) {
-      for (let b = 0; b < inner; b++) {
-        for (let c = 0; c < channels; c++) {
-          let sum = 0;
-          for (let k = -radius; k <= radius; k++) {
-            const j = reflect(b + k, inner);
-            const pixel = alongRows ? a * width + j : j * width + a;
-            sum += kernel[k + radius] * input[pixel * channels + c];
-          }
-          output[(alongRows ? a * width + b : b * width + a) * channels + c] = sum;
-        }
+  const alongRows = smoothAxis(src, width, height, channels, kernel, width * channels, channels);
+  return smoothAxis(alongRows, height, width, channels, kernel, channels, width * channels);
+}
+
+/**
+ * Convolves along one axis: `lines` lines of `length` pixels, consecutive pixels `along` values apart,
+ * consecutive lines `across` values apart.
+ */
+function smoothAxis(
+  src: Float32Array,
+  length: number,
+  lines: number,
+  channels: number,
+  kernel: Float32Array,
+  across: number,
+  along: number,
+): Float32Array {
+  const radius = (kernel.length - 1) / 2;
+  // Mirrored source offsets of every tap at every position (scipy 'reflect': d c b a | a b c d | d c b a).
+  const taps = new Int32Array(length * kernel.length);
+  for (let i = 0; i < length; i++) {
+    for (let k = -radius; k <= radius; k++) {
+      let j = i + k;
+      const period = 2 * length;
+      j = ((j % period) + period) % period;
+      if (j >= length) j = period - 1 - j;
+      taps[i * kernel.length + k + radius] = j * along;
+    }
+  }
+  const out = new Float32Array(src.length);
+  for (let line = 0; line < lines; line++) {
+    const base = line * across;
+    for (let i = 0; i < length; i++) {
+      const o = base + i * along;
+      for (let c = 0; c < channels; c++) {
+        let sum = 0;
+        for (let t = 0; t < kernel.length; t++) sum += kernel[t] * src[base + taps[i * kernel.length + t] + c];
+        out[o + c] = sum;
       }
     }
-    return output;
-  };
-  return pass(pass(src, true), false);
+  }
+  return out;
 }
 
 /** SLIC's localised k-means; returns a label per pixel (segments may still be disconnected). */
