@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { InvertibleConceptFlow, layers } from '../../src/index';
+import { InvertibleConceptFlow, type InvertibleConceptFlowArgs, layers } from '../../src/index';
 import { ActNorm } from '../../src/layers/flow/act-norm';
 import { expectClose, expectNoLeak, finiteDifferenceGradient, seededTensor } from '../helpers/index';
 
 const small = { flows: 3, hidden: 8, depth: 1, seed: 7 };
 
 /** A built flow whose ActNorm has been initialised on `first` (shifted, scaled data). */
-function initialisedFlow(args = small, dim = 4, seed = 11): { flow: InvertibleConceptFlow; first: tf.Tensor2D } {
+function initialisedFlow(args: InvertibleConceptFlowArgs = small, dim = 4, seed = 11): { flow: InvertibleConceptFlow; first: tf.Tensor2D } {
   const flow = layers.invertibleConceptFlow(args);
   const first = tf.tidy(() => tf.add(seededTensor([16, dim], seed, 3), tf.linspace(-2, 2, dim))) as tf.Tensor2D;
   tf.dispose(flow.apply(first) as tf.Tensor);

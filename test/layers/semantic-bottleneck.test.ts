@@ -133,7 +133,7 @@ describe('SemanticBottleneck', () => {
       const t = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'int32'), 2);
       return [tf.cast(t, 'float32'), tf.concat([tf.cast(colour, 'float32'), part], -1)];
     });
-    model.compile({ optimizer: tf.train.adam(0.05), loss: ['categoricalCrossentropy', conceptLoss(sb)] });
+    model.compile({ optimizer: tf.train.adam(0.05), loss: [(t: tf.Tensor, p: tf.Tensor) => tfl.metrics.categoricalCrossentropy(t, p), conceptLoss(sb)] });
     const history = await model.fit(x, [taskLabels, conceptLabels], { epochs: 25, batchSize: 16, verbose: 0 });
     const conceptLosses = history.history[`${model.outputNames[1]}_loss`] as number[];
     expect(conceptLosses[conceptLosses.length - 1]).toBeLessThan(conceptLosses[0] * 0.7);
@@ -141,7 +141,7 @@ describe('SemanticBottleneck', () => {
     const optimizer = tf.train.adam(0.05);
     const loss = () => maskedGroupCrossEntropy(conceptLabels, (model.apply(x, { training: true }) as tf.Tensor[])[1], sb);
     const first = optimizer.minimize(loss, true)!;
-    for (let i = 0; i < 10; i++) tf.dispose(optimizer.minimize(loss, true));
+    for (let i = 0; i < 10; i++) optimizer.minimize(loss, true)?.dispose();
     const last = optimizer.minimize(loss, true)!;
     expect((await last.data())[0]).toBeLessThan((await first.data())[0]);
     tf.dispose([x, taskLabels, conceptLabels, first, last]);
