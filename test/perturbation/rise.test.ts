@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rise } from '../../src/index';
-import { seededUniform } from '../../src/core/seeded-random';
-import { seededInteger } from '../../src/attribution/perturbation/shifted-upsample';
+import { seededInteger, seededUniforms } from '../../src/attribution/perturbation/mask-random';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor, seededValues } from '../helpers';
 import { topDecileInside, upsampleAndCrop } from './reference';
 
@@ -29,9 +28,7 @@ describe('rise', () => {
     const cell = [Math.ceil(H / gridSize), Math.ceil(W / gridSize)];
     const expected = new Float64Array(2 * H * W * 3);
     for (let i = 0; i < masks; i++) {
-      const uniform = seededUniform([1, gridSize, gridSize, 1], 0, 1, seed, i);
-      const grid = Array.from(await uniform.data(), (u) => (u < p ? 1 : 0));
-      uniform.dispose();
+      const grid = Array.from(seededUniforms(gridSize * gridSize, seed, i), (u) => (u < p ? 1 : 0));
       const offset: [number, number] = [seededInteger(cell[0], seed, i, 1), seededInteger(cell[1], seed, i, 2)];
       const mask = upsampleAndCrop(grid, [gridSize, gridSize], [(gridSize + 1) * cell[0], (gridSize + 1) * cell[1]], [H, W], offset);
       for (let e = 0; e < 2; e++) {
@@ -50,7 +47,7 @@ describe('rise', () => {
       const map = await rise(constant, first, { target: 1, masks, seed: 5, batchSize: 200 });
       const values = await map.data();
       map.dispose();
-      return values.reduce((s, v) => s + Math.abs(v - 2.5), 0) / values.length;
+      return Array.from(values).reduce((s, v) => s + Math.abs(v - 2.5), 0) / values.length;
     };
     const first = tf.slice(x, 0, 1);
     const coarse = await error(50);

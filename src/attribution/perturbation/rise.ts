@@ -12,10 +12,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelLike } from '../../core/model';
 import type { CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
-import { seededUniform, seedOption } from '../../core/seeded-random';
+import { seedOption } from '../../core/seeded-random';
 import { assertInteger, assertNumberInRange } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
-import { seededInteger, shiftedUpsample } from './shifted-upsample';
+import { seededInteger, seededUniforms } from './mask-random';
+import { shiftedUpsample } from './shifted-upsample';
 
 /** Options of {@link rise}. */
 export interface RiseOptions extends CommonOptions {
@@ -58,14 +59,15 @@ export async function rise(model: ModelLike, x: tf.Tensor, options: RiseOptions 
       expectedMask: keepProbability,
       sample: (maskIndices) =>
         tf.tidy(() => {
-          const grids = Array.from(maskIndices, (i) =>
-            tf.cast(tf.less(seededUniform([1, gridSize, gridSize, 1], 0, 1, seed, i), keepProbability), 'float32'),
-          );
+          const cells = gridSize * gridSize;
+          const uniforms = new Float32Array(maskIndices.length * cells);
+          maskIndices.forEach((i, row) => uniforms.set(seededUniforms(cells, seed, i), row * cells));
+          const grids = tf.cast(tf.less(tf.tensor4d(uniforms, [maskIndices.length, gridSize, gridSize, 1]), keepProbability), 'float32');
           const offsets = Array.from(maskIndices, (i): [number, number] => [
             seededInteger(cell[0], seed, i, 1),
             seededInteger(cell[1], seed, i, 2),
           ]);
-          return shiftedUpsample(tf.concat(grids, 0) as tf.Tensor4D, { upsampled, output: [height, width], offsets });
+          return shiftedUpsample(grids as tf.Tensor4D, { upsampled, output: [height, width], offsets });
         }),
     });
   } finally {

@@ -3,7 +3,6 @@
  * window of the output size is cropped out of it at a given offset (RISE's and MFPP's mask recipe).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { deriveSeed } from '../../core/seeded-random';
 
 /** Where each mask's output window lies in its upsampled version. */
 export interface ShiftedUpsample {
@@ -59,9 +58,4 @@ function boxEdges(offset: number, n: number, size: number, up: number): [number,
   const first = ((offset + 0.5) * size) / up + 0.5;
   const last = ((offset + n - 1 + 0.5) * size) / up + 0.5;
   return [first / span, (n === 1 ? first : last) / span];
-}
-
-/** A seeded integer in `[0, bound)` for (seed, indices), as a plain number (offsets, choices). */
-export function seededInteger(bound: number, seed: number, ...indices: number[]): number {
-  return Math.floor((deriveSeed(seed, ...indices) / 2 ** 31) * bound);
 }
