@@ -68,7 +68,7 @@ export async function occlusion(model: ModelLike, x: tf.Tensor, options: Occlusi
       },
     });
     try {
-      return tf.tidy(() => tf.divNoNan(sum, windows.coverage()));
+      return tf.tidy(() => tf.mul(sum, windows.inverseCoverage()));
     } finally {
       sum.dispose();
     }
@@ -103,8 +103,8 @@ interface WindowGrid {
   count: number;
   /** Indicator masks `[count, ...features]` of rows `start ..` (row r is window r mod count). */
   masks(start: number, count: number): tf.Tensor;
-  /** How many windows cover each feature, `[1, ...features]`. */
-  coverage(): tf.Tensor;
+  /** One over the number of windows that cover each feature (0 where none does), `[1, ...features]`. */
+  inverseCoverage(): tf.Tensor;
 }
 
 function windowGrid(featureShape: number[], window: unknown, strides: unknown): WindowGrid {
@@ -152,17 +152,18 @@ function windowGrid(featureShape: number[], window: unknown, strides: unknown): 
           }),
         );
       }),
-    coverage: () =>
+    // The windows form a product grid, so a feature's coverage is the product of per-axis counts.
+    inverseCoverage: () =>
       tf.tidy(() =>
         boxes(
           featureShape.map((n, d) => {
-            // Number of window starts s ≡ 0 (mod step), 0 ≤ s ≤ n − size, with s ≤ i < s + size.
-            const counts = Float32Array.from({ length: n }, (_, i) => {
+            // Window positions k (start k·step) along this axis with k·step ≤ i < k·step + size.
+            const inverse = Float32Array.from({ length: n }, (_, i) => {
               const first = Math.max(0, Math.ceil((i - sizes[d] + 1) / steps[d]));
               const last = Math.min(positions[d] - 1, Math.floor(i / steps[d]));
-              return Math.max(0, last - first + 1);
+              return last >= first ? 1 / (last - first + 1) : 0;
             });
-            return tf.tensor2d(counts, [1, n]);
+            return tf.tensor2d(inverse, [1, n]);
           }),
         ),
       ),
