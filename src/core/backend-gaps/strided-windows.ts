@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Spatial border sizes of an NHWC tensor; a negative size crops instead of padding. */
+export interface SpatialBorder {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/** Pads (or, for negative sizes, crops) the two spatial axes of an NHWC tensor with `value`. */
+export function padSpatial(x: tf.Tensor4D, border: SpatialBorder, value = 0): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const cropTop = Math.max(-border.top, 0);
+  const cropLeft = Math.max(-border.left, 0);
+  const keptHeight = h - cropTop - Math.max(-border.bottom, 0);
+  const keptWidth = w - cropLeft - Math.max(-border.right, 0);
+  const cropped =
+    cropTop || cropLeft || keptHeight !== h || keptWidth !== w
+      ? tf.slice(x, [0, cropTop, cropLeft, 0], [n, keptHeight, keptWidth, c])
+      : x;
+  const padTop = Math.max(border.top, 0);
+  const padBottom = Math.max(border.bottom, 0);
+  const padLeft = Math.max(border.left, 0);
+  const padRight = Math.max(border.right, 0);
+  if (!padTop && !padBottom && !padLeft && !padRight) return cropped;
+  return tf.pad(cropped, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]], value);
+}
+
+/**
+ * The input values one filter tap sees at every output position of a strided window operation:
+ * `out[n, i, j, c] = x[n, rowOffset + i·strideHeight, colOffset + j·strideWidth, c]` for
+ * `i < outHeight`, `j < outWidth` (x already padded).
+ */
+export function windowTap(
+  x: tf.Tensor4D,
+  rowOffset: number,
+  colOffset: number,
+  outHeight: number,
+  outWidth: number,
+  [strideHeight, strideWidth]: [number, number],
+): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  return tf.stridedSlice(
+    x,
+    [0, rowOffset, colOffset, 0],
+    [n, rowOffset + (outHeight - 1) * strideHeight + 1, colOffset + (outWidth - 1) * strideWidth + 1, c],
+    [1, strideHeight, strideWidth, 1],
+  ) as tf.Tensor4D;
+}
+
+/**
+ * Inserts `stride − 1` zeros between neighbouring rows and columns of an NHWC tensor:
+ * `[n, h, w, c]` becomes `[n, (h−1)·strideHeight + 1, (w−1)·strideWidth + 1, c]`.
+ */
+export function dilateSpatial(x: tf.Tensor4D, [strideHeight, strideWidth]: [number, number]): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  let out = x;
+  if (strideHeight > 1) {
+    const rows = tf.pad(tf.reshape(out, [n, h, 1, w * c]), [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0]]);
+    const spread = tf.reshape(rows, [n, h * strideHeight, w, c]);
+    out = tf.slice(spread, 0, [n, (h - 1) * strideHeight + 1, w, c]) as tf.Tensor4D;
+  }
+  if (strideWidth > 1) {
+    const height = out.shape[1];
+    const cols = tf.pad(tf.reshape(out, [n * height, w, 1, c]), [[0, 0], [0, 0], [0, strideWidth - 1], [0, 0]]);
+    const spread = tf.reshape(cols, [n, height, w * strideWidth, c]);
+    out = tf.slice(spread, 0, [n, height, (w - 1) * strideWidth + 1, c]) as tf.Tensor4D;
+  }
+  return out;
+}
+
+/**
+ * The transpose of {@link windowTap}: scatters `g` (one value per output position) back onto the
+ * positions of a `[n, height, width, c]` grid that the tap read, zeros elsewhere.
+ */
+export function placeWindowTap(
+  g: tf.Tensor4D,
+  rowOffset: number,
+  colOffset: number,
+  [height, width]: [number, number],
+  strides: [number, number],
+): tf.Tensor4D {
+  const spread = dilateSpatial(g, strides);
+  return padSpatial(spread, {
+    top: rowOffset,
+    bottom: height - rowOffset - spread.shape[1],
+    left: colOffset,
+    right: width - colOffset - spread.shape[2],
+  });
+}
