@@ -1,0 +1,361 @@
+/**
+ * LRP rules as data (Zennit's pattern, Anders et al. 2021): a rule is a list of branches, each an input
+ * modifier and a parameter modifier, plus a gradient mapper and a reducer. For a layer `z = f(x; W, b)`
+ * and the relevance `R` arriving at its output, the executor computes for every branch `k`
+ * `x_k = inputModifier_k(x)`, `θ_k = parameterModifier_k(W, b)`, `z_k = f(x_k; θ_k)`, then
+ * `g = gradientMapper(R, [z_0, z_1, ...])`, the vector–Jacobian products `v_k = (∂z_k/∂x_k)ᵀ g_k`, and
+ * finally `R_in = reducer([x_0, x_1, ...], [v_0, v_1, ...])`.
+ *
+ * Every denominator is stabilised as `s(z) = z + ε·sign(z)` with `sign(0) = +1` (default ε = 1e−6).
+ * References: Bach et al. 2015 (LRP), Montavon et al. 2019 ("Layer-wise relevance propagation: an
+ * overview"), Anders et al. 2021 (Zennit).
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describeValue, GlassboxArgumentError } from '../../core/errors';
+import { assertNumberInRange } from '../../core/validate';
+
+/** Which parameter a {@link ParameterModifier} is given. */
+export type ParameterRole = 'weight' | 'bias';
+/** Maps a layer input to the input of one rule branch. */
+export type InputModifier = (input: tf.Tensor) => tf.Tensor;
+/** Maps a layer parameter (weight or bias) to the parameter of one rule branch. */
+export type ParameterModifier = (parameter: tf.Tensor, role: ParameterRole) => tf.Tensor;
+/** Maps the output relevance and the branch outputs to one gradient per branch (`null`: branch unused). */
+export type GradientMapper = (relevance: tf.Tensor, outputs: readonly tf.Tensor[]) => (tf.Tensor | null)[];
+/** Combines the branch inputs and their vector–Jacobian products into the input relevance. */
+export type Reducer = (inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[]) => tf.Tensor;
+
+/** A rule made of branches (see the module description). */
+export interface BasicRule {
+  readonly kind: 'basic';
+  /** Name shown in error messages, e.g. `'epsilon(0.25)'`. */
+  readonly name: string;
+  readonly inputModifiers: readonly InputModifier[];
+  readonly parameterModifiers: readonly ParameterModifier[];
+  readonly gradientMapper: GradientMapper;
+  readonly reducer: Reducer;
+}
+
+/** Relevance passes through the layer unchanged (input and output must have the same shape). */
+export interface PassRule {
+  readonly kind: 'pass';
+  readonly name: 'pass';
+}
+
+/** The plain gradient: relevance is routed like a gradient (max pooling, reshapes, concatenation). */
+export interface GradientRule {
+  readonly kind: 'gradient';
+  readonly name: 'gradient';
+}
+
+/** An LRP rule: attach one to a layer through a composite. */
+export type Rule = BasicRule | PassRule | GradientRule;
+
+/** Is `value` a {@link Rule}? */
+export function isRule(value: unknown): value is Rule {
+  if (value === null || typeof value !== 'object') return false;
+  const kind = (value as { kind?: unknown }).kind;
+  if (kind === 'pass' || kind === 'gradient') return true;
+  const rule = value as Partial<BasicRule>;
+  return (
+    kind === 'basic' &&
+    Array.isArray(rule.inputModifiers) &&
+    Array.isArray(rule.parameterModifiers) &&
+    rule.inputModifiers.length === rule.parameterModifiers.length &&
+    typeof rule.gradientMapper === 'function' &&
+    typeof rule.reducer === 'function'
+  );
+}
+
+/** The identity input modifier: the executor reuses the layer's own output for such a branch. */
+export const keepInput: InputModifier = (input) => input;
+/** The identity parameter modifier. */
+export const keepParameters: ParameterModifier = (parameter) => parameter;
+
+const DEFAULT_STABILIZER = 1e-6;
+
+/**
+ * `R / s(z)` with `s(z) = z + ε·sign(z)`, `sign(0) = +1`. Where `s(z) = 0` (only possible for ε = 0,
+ * LRP-0) the quotient is 0: no relevance flows through a unit with zero pre-activation.
+ */
+export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: number): tf.Tensor {
+  const sign = tf.sub(tf.mul(tf.cast(tf.greaterEqual(z, 0), 'float32'), 2), 1);
+  const denominator = epsilon === 0 ? z : tf.add(z, tf.mul(sign, epsilon));
+  const quotient = tf.div(relevance, denominator);
+  if (epsilon !== 0) return quotient;
+  return tf.where(tf.equal(denominator, 0), tf.zerosLike(quotient), quotient);
+}
+
+const positive = (t: tf.Tensor): tf.Tensor => tf.relu(t);
+const negative = (t: tf.Tensor): tf.Tensor => tf.minimum(t, 0);
+const ones: InputModifier = (input) => tf.onesLike(input);
+const positiveInput: InputModifier = positive;
+const negativeInput: InputModifier = negative;
+/** `W⁺, b⁺` */
+const positiveParameters: ParameterModifier = positive;
+/** `W⁻, b⁻` */
+const negativeParameters: ParameterModifier = negative;
+/** `W⁺`, bias 0: the bias is counted once per denominator. */
+const positiveWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : positive(p));
+/** `W⁻`, bias 0. */
+const negativeWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : negative(p));
+
+function stabilizerOption(value: number | undefined, argument: string): number {
+  const epsilon = value ?? DEFAULT_STABILIZER;
+  assertNumberInRange(epsilon, argument, { min: 0 });
+  return epsilon;
+}
+
+function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], indices: number[]): tf.Tensor {
+  return indices.map((i) => tf.mul(inputs[i], gradients[i]!)).reduce((a, b) => tf.add(a, b));
+}
+
+/** Options of the rules whose only setting is the stabiliser ε. */
+export interface StabilizerOptions {
+  /** ε in `s(z) = z + ε·sign(z)`. Default 1e−6. */
+  stabilizer?: number;
+}
+
+/**
+ * Epsilon rule (LRP-ε; ε = 0 is LRP-0): `R_in = x ⊙ Wᵀ[R / s(z)]`, `z = Wx + b` (the bias is part of `z`).
+ * Bach et al. 2015.
+ */
+function epsilon(options: { epsilon?: number } = {}): BasicRule {
+  const eps = stabilizerOption(options.epsilon, 'epsilon');
+  return {
+    kind: 'basic',
+    name: `epsilon(${eps})`,
+    inputModifiers: [keepInput],
+    parameterModifiers: [keepParameters],
+    gradientMapper: (relevance, [z]) => [divideStabilized(relevance, z, eps)],
+    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0]),
+  };
+}
+
+/**
+ * Norm rule, for parameter-free linear layers (Add, average pooling): `R_in = x ⊙ ∂z/∂xᵀ [R / s(z)]`;
+ * for Add every summand receives its share `x_k ⊙ R / s(Σ x)`.
+ */
+function norm(options: StabilizerOptions = {}): BasicRule {
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  return { ...epsilon({ epsilon: eps }), name: 'norm' };
+}
+
+/**
+ * ZPlus rule (z⁺, Montavon et al. 2019): `z⁺ = W⁺x⁺ + W⁻x⁻ + b⁺`,
+ * `R_in = x⁺ ⊙ W⁺ᵀ r + x⁻ ⊙ W⁻ᵀ r`, `r = R / s(z⁺)`.
+ */
+function zPlus(options: StabilizerOptions = {}): BasicRule {
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  return {
+    kind: 'basic',
+    name: 'zPlus',
+    inputModifiers: [positiveInput, negativeInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly],
+    gradientMapper: (relevance, [zPositive, zNegative]) => {
+      const r = divideStabilized(relevance, tf.add(zPositive, zNegative), eps);
+      return [r, r];
+    },
+    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+  };
+}
+
+/** Options of {@link rules}.alphaBeta. */
+export interface AlphaBetaOptions extends StabilizerOptions {
+  /** Weight of the positive contributions, ≥ 1. Default 2. */
+  alpha?: number;
+  /** Weight of the negative contributions, ≥ 0, with α − β = 1. Default 1. */
+  beta?: number;
+}
+
+/**
+ * AlphaBeta rule (Bach et al. 2015), α − β = 1, α, β ≥ 0:
+ * `z_α = W⁺x⁺ + W⁻x⁻ + b⁺`, `z_β = W⁻x⁺ + W⁺x⁻ + b⁻`,
+ * `R_in = α(x⁺ ⊙ W⁺ᵀ r_α + x⁻ ⊙ W⁻ᵀ r_α) − β(x⁺ ⊙ W⁻ᵀ r_β + x⁻ ⊙ W⁺ᵀ r_β)`, `r_• = R / s(z_•)`.
+ */
+function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
+  const { alpha = 2, beta = 1 } = options;
+  assertNumberInRange(alpha, 'alpha', { min: 0 });
+  assertNumberInRange(beta, 'beta', { min: 0 });
+  if (Math.abs(alpha - beta - 1) > 1e-9) {
+    throw new GlassboxArgumentError('alpha', `alpha − beta must be 1 (conservation), got alpha = ${alpha}, beta = ${beta}`);
+  }
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  return {
+    kind: 'basic',
+    name: `alphaBeta(${alpha}, ${beta})`,
+    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly],
+    gradientMapper: (relevance, [a0, a1, b0, b1]) => {
+      const rAlpha = divideStabilized(relevance, tf.add(a0, a1), eps);
+      const rBeta = divideStabilized(relevance, tf.add(b0, b1), eps);
+      return [rAlpha, rAlpha, rBeta, rBeta];
+    },
+    reducer: (inputs, gradients) =>
+      tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0, 1]), alpha), tf.mul(sumOfProducts(inputs, gradients, [2, 3]), beta)),
+  };
+}
+
+/** Options of {@link rules}.gamma. */
+export interface GammaOptions extends StabilizerOptions {
+  /** γ ≥ 0, the extra weight of same-sign contributions. Default 0.25. */
+  gamma?: number;
+}
+
+/**
+ * Generalised Gamma rule (Montavon et al. 2019; Zennit): `W^{+γ} = W + γW⁺`, `W^{−γ} = W + γW⁻`
+ * (biases likewise). Where `z = Wx + b > 0`: `r = R / s(W^{+γ}x⁺ + W^{−γ}x⁻ + b^{+γ})` and
+ * `R_in = x⁺ ⊙ W^{+γ}ᵀ r + x⁻ ⊙ W^{−γ}ᵀ r`; where `z < 0` the mirror image with `W^{−γ}x⁺ + W^{+γ}x⁻ +
+ * b^{−γ}`. For x ≥ 0 this is the classic γ-rule.
+ */
+function gamma(options: GammaOptions = {}): BasicRule {
+  const g = options.gamma ?? 0.25;
+  assertNumberInRange(g, 'gamma', { min: 0 });
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const plus: ParameterModifier = (p) => tf.add(p, tf.mul(positive(p), g));
+  const minus: ParameterModifier = (p) => tf.add(p, tf.mul(negative(p), g));
+  const plusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : plus(p, role));
+  const minusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : minus(p, role));
+  return {
+    kind: 'basic',
+    name: `gamma(${g})`,
+    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput],
+    parameterModifiers: [plus, minusWeightsOnly, minus, plusWeightsOnly, keepParameters],
+    gradientMapper: (relevance, [p0, p1, n0, n1, z]) => {
+      const rPositive = tf.mul(divideStabilized(relevance, tf.add(p0, p1), eps), tf.cast(tf.greater(z, 0), 'float32'));
+      const rNegative = tf.mul(divideStabilized(relevance, tf.add(n0, n1), eps), tf.cast(tf.less(z, 0), 'float32'));
+      return [rPositive, rPositive, rNegative, rNegative, null];
+    },
+    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1, 2, 3]),
+  };
+}
+
+/** Flat rule (Lapuschkin et al. 2019): inputs and weights ones, bias 0: `R_in = 1ᵀ[R / s(n)]`, `n` the receptive-field size. */
+function flat(options: StabilizerOptions = {}): BasicRule {
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  return {
+    kind: 'basic',
+    name: 'flat',
+    inputModifiers: [ones],
+    parameterModifiers: [(p, role) => (role === 'bias' ? tf.zerosLike(p) : tf.onesLike(p))],
+    gradientMapper: (relevance, [n]) => [divideStabilized(relevance, n, eps)],
+    reducer: (_inputs, [gradient]) => gradient!,
+  };
+}
+
+/** WSquare rule (Montavon et al. 2017): `R_in = (W²)ᵀ [R / s(W²·1 + b²)]`. */
+function wSquare(options: StabilizerOptions = {}): BasicRule {
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  return {
+    kind: 'basic',
+    name: 'wSquare',
+    inputModifiers: [ones],
+    parameterModifiers: [(p) => tf.square(p)],
+    gradientMapper: (relevance, [z]) => [divideStabilized(relevance, z, eps)],
+    reducer: (_inputs, [gradient]) => gradient!,
+  };
+}
+
+/** A bound of {@link rules}.zBox: one number, one number per channel (last axis), or a broadcastable tensor. */
+export type Bound = number | number[] | tf.Tensor;
+
+/** Options of {@link rules}.zBox. */
+export interface ZBoxOptions extends StabilizerOptions {
+  /** Lowest input value (e.g. 0, or the normalised value of black per channel). */
+  low: Bound;
+  /** Highest input value. */
+  high: Bound;
+}
+
+/**
+ * ZBox rule (z^B, Montavon et al. 2017) for the input layer of bounded data `l ≤ x ≤ h`:
+ * `r = R / s(Wx − W⁺l − W⁻h)` (the bias cancels), `R_in = x ⊙ Wᵀr − l ⊙ W⁺ᵀr − h ⊙ W⁻ᵀr`.
+ * `low` and `high` broadcast against the input (per channel for arrays).
+ */
+function zBox(options: ZBoxOptions): BasicRule {
+  if (options === null || typeof options !== 'object') {
+    throw new GlassboxArgumentError('zBox options', `expected { low, high }, got ${describeValue(options)}`);
+  }
+  const low = boundModifier(options.low, 'low');
+  const high = boundModifier(options.high, 'high');
+  assertOrderedBounds(options.low, options.high);
+  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  return {
+    kind: 'basic',
+    name: 'zBox',
+    inputModifiers: [keepInput, low, high],
+    parameterModifiers: [keepParameters, positiveParameters, negativeParameters],
+    gradientMapper: (relevance, [z, zLow, zHigh]) => {
+      const r = divideStabilized(relevance, tf.sub(tf.sub(z, zLow), zHigh), eps);
+      return [r, r, r];
+    },
+    reducer: (inputs, gradients) =>
+      tf.sub(sumOfProducts(inputs, gradients, [0]), sumOfProducts(inputs, gradients, [1, 2])),
+  };
+}
+
+/** The input modifier that replaces an input by a bound broadcast to its shape. */
+function boundModifier(bound: Bound, argument: string): InputModifier {
+  if (typeof bound === 'number') {
+    assertNumberInRange(bound, argument, {});
+    return (input) => tf.fill(input.shape, bound, 'float32');
+  }
+  if (Array.isArray(bound)) {
+    if (bound.length === 0) throw new GlassboxArgumentError(argument, 'expected one bound per channel, got an empty array');
+    bound.forEach((b, i) => assertNumberInRange(b, `${argument}[${i}]`, {}));
+    return (input) => {
+      const channels = input.shape[input.rank - 1];
+      if (channels !== bound.length) {
+        throw new GlassboxArgumentError(argument, `expected one bound per channel (${channels}), got ${bound.length}`);
+      }
+      return tf.add(tf.zerosLike(input), tf.tensor1d(bound, 'float32'));
+    };
+  }
+  if (bound instanceof tf.Tensor) {
+    return (input) => {
+      if (bound.isDisposed) throw new GlassboxArgumentError(argument, 'the tensor has already been disposed');
+      try {
+        tf.broadcast_util.assertAndGetBroadcastShape(input.shape, bound.shape);
+      } catch {
+        throw new GlassboxArgumentError(
+          argument,
+          `shape [${bound.shape.join(', ')}] does not broadcast against the layer input [${input.shape.join(', ')}]`,
+        );
+      }
+      return tf.add(tf.zerosLike(input), tf.cast(bound, 'float32'));
+    };
+  }
+  throw new GlassboxArgumentError(argument, `expected a number, an array (one per channel) or a tf.Tensor, got ${describeValue(bound)}`);
+}
+
+function assertOrderedBounds(low: Bound, high: Bound): void {
+  const lows = typeof low === 'number' ? [low] : Array.isArray(low) ? low : null;
+  const highs = typeof high === 'number' ? [high] : Array.isArray(high) ? high : null;
+  if (lows === null || highs === null) return;
+  const n = Math.max(lows.length, highs.length);
+  for (let i = 0; i < n; i++) {
+    const l = lows[lows.length === 1 ? 0 : i];
+    const h = highs[highs.length === 1 ? 0 : i];
+    if (l !== undefined && h !== undefined && l > h) {
+      throw new GlassboxArgumentError('low', `expected low ≤ high, got low ${l} > high ${h}${n > 1 ? ` at channel ${i}` : ''}`);
+    }
+  }
+}
+
+/** Pass rule: the relevance at the output is the relevance at the input (activations, BatchNorm). */
+function pass(): PassRule {
+  return { kind: 'pass', name: 'pass' };
+}
+
+/** Plain gradient (winner-takes-all for max pooling; routing for reshapes, padding, concatenation). */
+function gradient(): GradientRule {
+  return { kind: 'gradient', name: 'gradient' };
+}
+
+/**
+ * The LRP rules. Give them to layers through a composite, e.g.
+ * `composites.custom({ kinds: { conv: rules.gamma({ gamma: 0.5 }) } })` or
+ * `lrp(model, x, { layerRules: { byName: { logits: rules.epsilon({ epsilon: 0.1 }) } } })`.
+ */
+export const rules = { epsilon, zPlus, alphaBeta, gamma, flat, wSquare, zBox, norm, pass, gradient };
