@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { withBackendGapFixes } from '../../core/backend-gaps';
 import { forEachChunk } from '../../core/chunks';
+import { inputGradient } from '../../core/input-gradient';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import type { CommonOptions } from '../../core/options';
 import { exampleRange, prepareCall } from '../../core/prepare';
@@ -121,9 +122,8 @@ function relevanceOfRows(
 ): tf.Tensor {
   const values = forwardValues(program, inputs);
   const output = values[program.output];
-  // The target's gradient at the output: onehot(c) for an index target; `+ 0·Σo` keeps o on the tape
-  // for a score function that ignores it.
-  const seed = tf.grad((o: tf.Tensor) => tf.add(tf.sum(target.select(o, examples)), tf.mul(tf.sum(o), 0)))(output);
+  // The target's gradient at the output: onehot(c) for an index target.
+  const seed = inputGradient((o) => tf.sum(target.select(o, examples)), output);
   const outputRelevance = startFrom === 'score' ? tf.mul(seed, output) : seed;
   return propagateRelevance(program, values, outputRelevance, slot);
 }

@@ -96,11 +96,26 @@ function modifiedParameters(parameters: LinearParameters | null, modify: Paramet
   return { weight: modify(parameters.weight, 'weight'), bias: parameters.bias === null ? null : modify(parameters.bias, 'bias') };
 }
 
-/** `(∂z/∂x_k)ᵀ dy` for every input `x_k` of the step, with the given parameters. */
+/**
+ * `(∂z/∂x_k)ᵀ dy` for every input `x_k` of the step, with the given parameters. An error in the forward
+ * pass is rethrown after tfjs has finished (and freed) its tape.
+ */
 function vectorJacobian(step: Step, inputs: tf.Tensor[], parameters: LinearParameters | null, dy: tf.Tensor): tf.Tensor[] {
-  return tf.grads((...xs: tf.Tensor[]) => {
-    const z = step.forward(xs, parameters);
-    // Identity layers (Dropout at inference) return their input, which tfjs cannot differentiate.
-    return xs.includes(z) ? tf.clone(z) : z;
+  let failure: { error: unknown } | null = null;
+  const products = tf.grads((...xs: tf.Tensor[]) => {
+    try {
+      const z = step.forward(xs, parameters);
+      // Identity layers (Dropout at inference) return their input, which tfjs cannot differentiate.
+      return xs.includes(z) ? tf.clone(z) : z;
+    } catch (error) {
+      failure = { error };
+      const anchor = tf.mul(xs.map((x) => tf.sum(x)).reduce((a, b) => tf.add(a, b)), 0);
+      return tf.add(tf.zerosLike(dy), anchor);
+    }
   })(inputs, dy);
+  if (failure !== null) {
+    products.forEach((p) => p.dispose());
+    throw (failure as { error: unknown }).error;
+  }
+  return products;
 }
