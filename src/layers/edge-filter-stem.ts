@@ -9,7 +9,7 @@ type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
 /** Options of {@link EdgeFilterStem}, plus tfjs's usual layer options (`name`, `inputShape`, ...). */
 export interface EdgeFilterStemArgs extends LayerArgs {
   /**
-   * The bank: filter names (see {@link FilterName}) or custom kernels (`number[][]`, any rectangular
+   * The bank: filter names (see `FilterName`) or custom kernels (`number[][]`, any rectangular
    * size). Default: identity, Sobel x/y, Prewitt x/y, Laplacian.
    */
   filters?: FilterSpec[];
@@ -22,7 +22,7 @@ export interface EdgeFilterStemArgs extends LayerArgs {
  * `y[n, i, j, c·F + f] = Σ_{a,b} k_f[a, b] · x[n, i + a − p, j + b − p, c]`.
  *
  * Because every output channel belongs to exactly one colour and one filter, relevance at the stem
- * output splits exactly into colour and filter scores (see {@link stemScoresFromRelevance}).
+ * output splits exactly into colour and filter scores (see `stemScoresFromRelevance`).
  *
  * The layer holds no weights: its kernel is regenerated from the config, so a saved model stores only
  * the filter list. It runs as one ordinary `conv2d` with a block-diagonal kernel `[K, K, C, C·F]` (see

@@ -1,5 +1,5 @@
 /**
- * The fixed filter banks of {@link EdgeFilterStem}: named 2-D kernels and their assembly into one
+ * The fixed filter banks of `EdgeFilterStem`: named 2-D kernels and their assembly into one
  * convolution kernel.
  *
  * Kernels are written as they are applied: as cross-correlations (the tfjs/TensorFlow convention),
@@ -7,7 +7,7 @@
  * the right and `sobel-y` where it grows downwards.
  */
 
-/** The named filters an {@link EdgeFilterStem} bank can hold. */
+/** The named filters an `EdgeFilterStem` bank can hold. */
 export type FilterName =
   | 'identity'
   | 'sobel-x'

@@ -11,7 +11,7 @@ export interface GapFcHeadArgs {
 }
 
 /**
- * The GAP+FC variant that Fan, Xian, Losch & Schiele (2020) compare {@link SpatialShuffle} with: spatial
+ * The GAP+FC variant that Fan, Xian, Losch & Schiele (2020) compare `SpatialShuffle` with: spatial
  * information is removed by global average pooling instead of shuffling, and the conv layers that would
  * follow become fully-connected layers of the same widths (a 3×3 conv on a 1×1 map is a dense layer).
  * Returns ordinary tfjs layers, `[GlobalAveragePooling2D, Dense(units[0]), …]`, to add to a Sequential

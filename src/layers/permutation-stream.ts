@@ -1,5 +1,5 @@
 /**
- * A reproducible stream of random permutations, one batch per call, for {@link SpatialShuffle}.
+ * A reproducible stream of random permutations, one batch per call, for `SpatialShuffle`.
  *
  * Counter-based: the `k`-th call draws from a mulberry32 generator keyed by `hash(seed, k)`, so its
  * permutations depend only on the seed and `k` (not on the sizes asked for in earlier calls).
