@@ -1,0 +1,86 @@
+/**
+ * MFPP's overhead over the model calls it needs: the time of `mfpp` with N masks divided by the time
+ * of `predict` on N inputs of the same size in the same batches (1.0 is the floor, plus segmentation;
+ * the aim is under 1.2), and the share of the MFPP time spent in SLIC segmentation. RISE's ratio is
+ * printed alongside. Runs on tfjs's cpu and wasm backends.
+ *
+ *   npx tsx bench/perturbation.ts [masks=256] [inputSize=224] [batchSize=32]
+ *
+ * The model is a small MobileNet-like stack (stride-2 stem, depthwise-separable blocks, global average
+ * pooling, dense), random weights: the ratio depends on the model's cost, and a small model is the
+ * unfavourable case for the overhead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { mfpp, rise } from '../src/index';
+import { segmentPyramid } from '../src/attribution/perturbation/mfpp';
+
+const masks = Number(process.argv[2] ?? 256);
+const inputSize = Number(process.argv[3] ?? 224);
+const batchSize = Number(process.argv[4] ?? 32);
+
+function mobileNetLike(): tfl.LayersModel {
+  const layers: tfl.layers.Layer[] = [
+    tfl.layers.conv2d({ inputShape: [inputSize, inputSize, 3], filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+  ];
+  for (const filters of [32, 64, 128, 256]) {
+    layers.push(tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
+    layers.push(tfl.layers.conv2d({ filters, kernelSize: 1, activation: 'relu' }));
+  }
+  layers.push(tfl.layers.globalAveragePooling2d({}), tfl.layers.dense({ units: 10 }));
+  return tfl.sequential({ layers });
+}
+
+/** A smooth colourful test image with a few flat shapes, [1, S, S, 3] in [0, 1]. */
+function testImage(): tf.Tensor4D {
+  const data = new Float32Array(inputSize * inputSize * 3);
+  for (let y = 0; y < inputSize; y++) {
+    for (let x = 0; x < inputSize; x++) {
+      const disc = (x - 0.6 * inputSize) ** 2 + (y - 0.4 * inputSize) ** 2 < (0.2 * inputSize) ** 2;
+      for (let c = 0; c < 3; c++) {
+        data[(y * inputSize + x) * 3 + c] = disc ? 0.2 + 0.3 * c : 0.5 + 0.4 * Math.sin(x / (9 + 4 * c) + y / 13);
+      }
+    }
+  }
+  return tf.tensor4d(data, [1, inputSize, inputSize, 3]);
+}
+
+async function time(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+async function predictInBatches(model: tfl.LayersModel, x: tf.Tensor4D): Promise<void> {
+  for (let done = 0; done < masks; done += batchSize) {
+    const count = Math.min(batchSize, masks - done);
+    const out = tf.tidy(() => model.predict(tf.mul(tf.tile(x, [count, 1, 1, 1]), 0.5)) as tf.Tensor);
+    await out.data();
+    out.dispose();
+  }
+}
+
+for (const backend of ['cpu', 'wasm']) {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const model = mobileNetLike();
+  const x = testImage();
+  const options = { target: 3, masks, batchSize, seed: 1 };
+  // Warm-up (kernel set-up, wasm compilation) on a few masks.
+  (await mfpp(model, x, { ...options, masks: batchSize })).dispose();
+  (await rise(model, x, { ...options, masks: batchSize })).dispose();
+  await predictInBatches(model, x);
+  const predictMs = await time(() => predictInBatches(model, x));
+  const segmentMs = await time(() => segmentPyramid(x, 5, 50));
+  const mfppMs = await time(async () => (await mfpp(model, x, options)).dispose());
+  const riseMs = await time(async () => (await rise(model, x, options)).dispose());
+  console.log(
+    `${backend}: ${masks} masks of ${inputSize}×${inputSize}, batch ${batchSize}: predict ${predictMs.toFixed(0)} ms, ` +
+      `mfpp ${mfppMs.toFixed(0)} ms (ratio ${(mfppMs / predictMs).toFixed(2)}, segmentation ${segmentMs.toFixed(0)} ms = ` +
+      `${((100 * segmentMs) / mfppMs).toFixed(1)}% of mfpp), rise ${riseMs.toFixed(0)} ms (ratio ${(riseMs / predictMs).toFixed(2)})`,
+  );
+  x.dispose();
+  model.dispose();
+}
