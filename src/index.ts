@@ -14,6 +14,7 @@ export type { Target } from './core/target';
 export type { CommonOptions } from './core/options';
 export { DEFAULT_BATCH_SIZE } from './core/options';
 export { GlassboxArgumentError, GlassboxModelError } from './core/errors';
+export { withBackendGapFixes, withBackendGapFixesSync, type BackendGapOptions } from './core/backend-gaps';
 
 // --- gradient family ----------------------------------------------------------------------------
 export { saliency, gradientXInput, type SaliencyOptions } from './attribution/gradient';
@@ -41,8 +42,14 @@ export {
 export { guidedIntegratedGradients } from './attribution/guided';
 
 // --- LRP ----------------------------------------------------------------------------------------
+export * from './attribution/lrp';
 
 // --- perturbation and CAMs ----------------------------------------------------------------------
+export { rise, type RiseOptions } from './attribution/perturbation/rise';
+export { mfpp, MFPP_SCORES, type MfppOptions, type MfppScore } from './attribution/perturbation/mfpp';
+export { occlusion, type OcclusionOptions } from './attribution/perturbation/occlusion';
+export { slic, type SlicOptions, type Superpixels, type PixelArray } from './attribution/perturbation/superpixels';
+export { gradCam, zoomCam, type GradCamOptions, type ZoomCamOptions } from './attribution/cam';
 
 // --- interpretable layers -----------------------------------------------------------------------
 export {
@@ -60,6 +67,16 @@ export {
   SpatialShuffle,
   type SpatialShuffleArgs,
 } from './layers/index';
+export {
+  type ConceptGroup,
+  type FlowOutput,
+  InvertibleConceptFlow,
+  type InvertibleConceptFlowArgs,
+  SEMANTIC_BOTTLENECK_ACTIVATIONS,
+  SemanticBottleneck,
+  type SemanticBottleneckActivation,
+  type SemanticBottleneckArgs,
+} from './layers/index';
 
 // --- concept tools ------------------------------------------------------------------------------
 export {
@@ -68,8 +85,35 @@ export {
   stemScoresFromRelevance,
   type StemScoresOptions,
 } from './concepts/stem-scores';
+export {
+  type ConceptMatch,
+  inspectability,
+  type InspectabilityOptions,
+  type InspectabilityResult,
+  type InspectabilityThreshold,
+} from './concepts/inspectability';
+export {
+  conceptLoss,
+  type ConceptGroupsLike,
+  type ConceptLossOptions,
+  conceptMasksFromLabels,
+  maskedGroupCrossEntropy,
+} from './concepts/concept-loss';
+export { DEFAULT_RHO, disentanglingLoss, type DisentanglingLossFn, flowNll } from './concepts/flow-losses';
 
 // --- metrics ------------------------------------------------------------------------------------
 export { totalVariation, type TotalVariationOptions } from './metrics/total-variation';
 
 // --- visualisation ------------------------------------------------------------------------------
+export { applyColormap, type Colormap, type ColormapName, COLORMAP_NAMES, COLORMAPS } from './viz/colormap';
+export {
+  CHANNEL_REDUCTIONS,
+  type ChannelReduction,
+  HEATMAP_SIGNS,
+  heatmap,
+  type HeatmapOptions,
+  type HeatmapScale,
+  type HeatmapSign,
+} from './viz/heatmap';
+export { overlay, type OverlayOptions } from './viz/overlay';
+export { concatTiles, type ConcatTilesOptions, type Tile } from './viz/concat-tiles';

@@ -5,11 +5,10 @@
  *
  * A method supplies the points (interpolations, noisy copies, masked copies, ...), the rows' example
  * indices and the terms to sum; the engine handles chunking, targets, gradient taping, progress, abort,
- * the backend-gap fixes and tensor hygiene.
+ * the backend-gap fixes (through {@link inputGradient}) and tensor hygiene.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { oneHotRows } from './one-hot';
-import { withBackendGapFixes } from './backend-gaps';
 import { forEachChunk, type ChunkPlan } from './chunks';
 import { inputGradient } from './input-gradient';
 import type { ForwardFunction } from './model';
@@ -52,29 +51,26 @@ export interface AccumulationJob extends ChunkPlan {
  * example's rows. The caller owns the results. Leak-free on success, error and abort.
  */
 export async function accumulateOverPoints(job: AccumulationJob): Promise<tf.Tensor[]> {
-  const run = async (): Promise<tf.Tensor[]> => {
-    // sums[e][k]: running sum of term k for example e, shaped [1, ...termShape]. Chunks usually cover a
-    // few consecutive examples, so each chunk only touches the examples it contains.
-    const sums: (tf.Tensor[] | undefined)[] = new Array(job.numExamples);
-    try {
-      await forEachChunk(job, (start, count) => {
-        tf.tidy(() => {
-          const { inputs, examples } = job.points(start, count);
-          const evaluation = evaluateRows(job, inputs, examples);
-          const terms = job.terms({ inputs, examples, start, count }, evaluation);
-          addPerExample(sums, terms, examples);
-        });
+  // sums[e][k]: running sum of term k for example e, shaped [1, ...termShape]. Chunks usually cover a
+  // few consecutive examples, so each chunk only touches the examples it contains.
+  const sums: (tf.Tensor[] | undefined)[] = new Array(job.numExamples);
+  try {
+    await forEachChunk(job, (start, count) => {
+      tf.tidy(() => {
+        const { inputs, examples } = job.points(start, count);
+        const evaluation = evaluateRows(job, inputs, examples);
+        const terms = job.terms({ inputs, examples, start, count }, evaluation);
+        addPerExample(sums, terms, examples);
       });
-      return tf.tidy(() => {
-        const missing = sums.findIndex((s) => s === undefined);
-        if (missing >= 0) throw new Error(`accumulateOverPoints: example ${missing} received no rows`);
-        return sums[0]!.map((_, k) => tf.concat(sums.map((s) => s![k]), 0));
-      });
-    } finally {
-      sums.forEach((s) => s?.forEach((t) => t.dispose()));
-    }
-  };
-  return job.needs === 'gradients' ? withBackendGapFixes(run) : run();
+    });
+    return tf.tidy(() => {
+      const missing = sums.findIndex((s) => s === undefined);
+      if (missing >= 0) throw new Error(`accumulateOverPoints: example ${missing} received no rows`);
+      return sums[0]!.map((_, k) => tf.concat(sums.map((s) => s![k]), 0));
+    });
+  } finally {
+    sums.forEach((s) => s?.forEach((t) => t.dispose()));
+  }
 }
 
 /**

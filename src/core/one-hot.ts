@@ -6,5 +6,5 @@ import * as tf from '@tensorflow/tfjs-core';
  * OneHot kernel writes integer bit patterns into float32 outputs (1 becomes 1.4e-45).
  */
 export function oneHotRows(indices: Int32Array, depth: number): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(indices, 'int32'), depth), 'float32'));
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(indices, 'int32'), depth), 'float32') as tf.Tensor2D);
 }

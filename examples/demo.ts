@@ -1,0 +1,140 @@
+/**
+ * `npm run demo`: explains real MNIST digits with every attribution method of tfjs-glassbox and writes
+ * heatmap PNGs plus an HTML page that shows them side by side (examples/output/demo/index.html).
+ *
+ * Usage: `npm run demo [-- --backend cpu|wasm]` (default wasm, the fastest Node backend without
+ * tfjs-node).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  concatTiles,
+  guidedIntegratedGradients,
+  heatmap,
+  integratedGradients,
+  saliency,
+  smoothGrad,
+  smoothTaylor,
+  type HeatmapOptions,
+} from '../src/index';
+import { writePng } from '../src/node/index';
+import { trainedMnistCnn } from './mnist-cnn';
+
+const OUTPUT = join('examples', 'output', 'demo');
+const CACHE = join('examples', '.cache', 'mnist-cnn');
+
+/** One column of the demo page: a method, how to call it, how to colour it. */
+interface DemoMethod {
+  name: string;
+  note: string;
+  explain: (model: tfl.LayersModel, x: tf.Tensor, target: number[]) => Promise<tf.Tensor>;
+  heatmap: HeatmapOptions;
+}
+
+const signed: HeatmapOptions = { sign: 'all', colormap: 'bwr', clip: { percentile: 99 } };
+const magnitude: HeatmapOptions = { sign: 'absolute_value', colormap: 'inferno', clip: { percentile: 99 } };
+
+const METHODS: DemoMethod[] = [
+  { name: 'Saliency', note: '|∂f_c/∂x|', explain: (m, x, target) => saliency(m, x, { target }), heatmap: magnitude },
+  {
+    name: 'Integrated Gradients',
+    note: '64 Gauss–Legendre steps, baseline 0',
+    explain: (m, x, target) => integratedGradients(m, x, { target, steps: 64 }),
+    heatmap: signed,
+  },
+  {
+    name: 'SmoothGrad',
+    note: '50 samples, noise 15% of the range',
+    explain: (m, x, target) => smoothGrad(m, x, { target, samples: 50, noiseLevel: 0.15, seed: 1 }),
+    heatmap: magnitude,
+  },
+  {
+    name: 'SmoothTaylor',
+    note: '150 roots, σ = 0.3',
+    explain: (m, x, target) => smoothTaylor(m, x, { target, roots: 150, noiseScale: 0.3, seed: 1 }),
+    heatmap: signed,
+  },
+  {
+    name: 'Guided IG',
+    note: 'IG with guided-backprop ReLUs',
+    explain: (m, x, target) => guidedIntegratedGradients(m, x, { target, steps: 64 }),
+    heatmap: signed,
+  },
+];
+
+function argument(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
+}
+
+async function main(): Promise<void> {
+  const backend = argument('backend', 'wasm');
+  await tf.setBackend(backend);
+  console.log(`tfjs backend: ${tf.getBackend()}`);
+  mkdirSync(OUTPUT, { recursive: true });
+  const { model, accuracy, test } = await trainedMnistCnn(CACHE);
+  console.log(`test accuracy: ${(100 * accuracy).toFixed(1)}%`);
+
+  // One digit of each of the first six classes, explained for its true class.
+  const labels = await test.y.data();
+  const picks = [0, 1, 2, 3, 4, 5].map((digit) => labels.findIndex((l) => l === digit));
+  const x = tf.gather(test.x, picks);
+  const target = picks.map((i) => labels[i]);
+  const upscale = (images: tf.Tensor) => tf.image.resizeNearestNeighbor(images as tf.Tensor4D, [112, 112]);
+
+  const rows: string[] = [];
+  const columns: tf.Tensor[][] = [tf.unstack(upscale(x))];
+  for (const method of METHODS) {
+    const started = performance.now();
+    const attribution = await method.explain(model, x, target);
+    const seconds = (performance.now() - started) / 1000;
+    const rgb = tf.tidy(() => upscale(heatmap(attribution, method.heatmap)));
+    const tiles = tf.unstack(rgb);
+    columns.push(tiles);
+    for (let i = 0; i < tiles.length; i++) await writePng(join(OUTPUT, `${slug(method.name)}-${i}.png`), tiles[i]);
+    rows.push(`<tr><th>${method.name}</th><td>${method.note}</td><td>${seconds.toFixed(2)} s</td></tr>`);
+    console.log(`${method.name.padEnd(22)} ${seconds.toFixed(2)} s`);
+    attribution.dispose();
+    rgb.dispose();
+  }
+  for (let i = 0; i < picks.length; i++) await writePng(join(OUTPUT, `input-${i}.png`), columns[0][i]);
+  const grid = concatTiles(picks.map((_, i) => columns.map((column) => column[i])), { padding: 4 });
+  await writePng(join(OUTPUT, 'grid.png'), grid);
+  writeFileSync(join(OUTPUT, 'index.html'), page(METHODS.map((m) => m.name), picks.length, target, rows, accuracy, tf.getBackend()));
+  console.log(`wrote ${join(OUTPUT, 'index.html')} and ${join(OUTPUT, 'grid.png')}`);
+  [x, grid, ...columns.flat()].forEach((t) => t.dispose());
+}
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+function page(methods: string[], count: number, target: number[], timings: string[], accuracy: number, backend: string): string {
+  const header = ['input', ...methods].map((m) => `<th>${m}</th>`).join('');
+  const body = Array.from({ length: count }, (_, i) => {
+    const cells = [`<td><img src="input-${i}.png"><br>digit ${target[i]}</td>`, ...methods.map((m) => `<td><img src="${slug(m)}-${i}.png"></td>`)];
+    return `<tr>${cells.join('')}</tr>`;
+  }).join('\n');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>tfjs-glassbox demo</title>
+<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px;text-align:center}img{image-rendering:pixelated;border:1px solid #ccc}</style>
+</head><body>
+<h1>tfjs-glassbox: why does the CNN see these digits?</h1>
+<p>A small CNN trained on real MNIST digits (test accuracy ${(100 * accuracy).toFixed(1)}%), explained for each digit's true
+class on the tfjs <code>${backend}</code> backend. Signed maps: red supports the class, blue speaks against it.</p>
+<table><tr>${header}</tr>
+${body}
+</table>
+<h2>Methods</h2>
+<table><tr><th>method</th><th>settings</th><th>time for ${count} digits</th></tr>
+${timings.join('\n')}
+</table>
+</body></html>
+`;
+}
+
+await main();

@@ -1,0 +1,61 @@
+/**
+ * Real pretrained models that ship inside npm packages, loaded offline through fs-based IOHandlers.
+ *
+ * - MobileNetV2 (Keras LayersModel, 224×224×3 → 5 classes, uint8-quantised weights) from the `nsfwjs`
+ *   package, whose files are JavaScript modules wrapping the model JSON and the base64 weights.
+ * - The emotion classifier (tfjs GraphModel, 64×64×1 → 7 classes, with depthwise convolutions and
+ *   max-pooling) from `@vladmandic/human`, read with the package's own {@link nodeFileSystem} handler.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as tfc from '@tensorflow/tfjs-converter';
+import { nodeFileSystem } from '../../src/node/index';
+
+const require = createRequire(import.meta.url);
+
+/** Directory of an installed package (its `exports` may hide package.json, so walk up from its entry). */
+function packageDirectory(name: string): string {
+  let directory = dirname(require.resolve(name));
+  while (!existsSync(join(directory, 'package.json')) || JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')).name !== name) {
+    const parent = dirname(directory);
+    if (parent === directory) throw new Error(`package ${name} is not installed`);
+    directory = parent;
+  }
+  return directory;
+}
+
+/** An IOHandler reading nsfwjs's MobileNetV2 files (JS modules around the JSON and base64 weights). */
+export function mobileNetV2Handler(): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const directory = join(packageDirectory('nsfwjs'), 'dist', 'models', 'mobilenet_v2');
+      const model = require(join(directory, 'model.min.js')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig };
+      const base64 = require(join(directory, 'group1-shard1of1.min.js')) as string;
+      const bytes = Buffer.from(base64, 'base64');
+      return {
+        modelTopology: model.modelTopology,
+        weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        format: 'layers-model',
+      };
+    },
+  };
+}
+
+/** nsfwjs's MobileNetV2: input [N, 224, 224, 3] in [0, 1]; classes drawing, hentai, neutral, porn, sexy. */
+export async function loadMobileNetV2(): Promise<tfl.LayersModel> {
+  return tfl.loadLayersModel(mobileNetV2Handler());
+}
+
+/** Human's emotion GraphModel: input [N, 64, 64, 1] grayscale in [0, 1]; 7 emotions. */
+export async function loadEmotionGraphModel(): Promise<tfc.GraphModel> {
+  return tfc.loadGraphModel(nodeFileSystem(join(packageDirectory('@vladmandic/human'), 'models', 'emotion.json')));
+}
+
+/** The emotion model's class names, in output order. */
+export const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
+/** MobileNetV2 (nsfwjs) class names, in output order. */
+export const NSFW_CLASSES = ['drawing', 'hentai', 'neutral', 'porn', 'sexy'] as const;
