@@ -66,10 +66,10 @@ describe.runIf(onCpuProject)('pretrained models from npm packages', () => {
     expect(relativeL1(wasm, cpu)).toBeLessThan(1e-3);
     // Reference: tfjs's own gradient on cpu, with none of the library's kernel fixes installed.
     await tf.setBackend('cpu');
-    const reference = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.predict(v) as tf.Tensor, [0, 4], [-1, 1])))(x);
-    expect(relativeL1(cpu, await reference.data())).toBeLessThan(1e-5);
-    reference.dispose();
     const first = tf.slice(x, 0, 1);
+    const reference = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.predict(v) as tf.Tensor, [0, 4], [1, 1])))(first);
+    expect(relativeL1(cpu.subarray(0, 64 * 64), await reference.data())).toBeLessThan(1e-5);
+    reference.dispose();
     const d = await direction.data();
     const projected = cpu.subarray(0, 64 * 64).reduce((s, g, i) => s + g * d[i], 0);
     const numeric = await directionalDerivative((v) => model.predict(v) as tf.Tensor, first, direction, 4, 1e-4);
