@@ -6,6 +6,9 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // One copy of shared code (errors, validation) for both entries, in ESM and CJS alike, so
+  // `instanceof GlassboxArgumentError` holds across `tfjs-glassbox` and `tfjs-glassbox/node`.
+  splitting: true,
   target: 'es2020',
   // Peer dependencies stay external so the user's single tfjs instance (and its backend) is used.
   external: [/^@tensorflow\//],
