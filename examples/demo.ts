@@ -13,9 +13,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   concatTiles,
+  gradCam,
   guidedIntegratedGradients,
   heatmap,
   integratedGradients,
+  lrp,
+  mfpp,
+  occlusion,
+  rise,
   saliency,
   smoothGrad,
   smoothTaylor,
@@ -64,7 +69,54 @@ const METHODS: DemoMethod[] = [
     explain: (m, x, target) => guidedIntegratedGradients(m, x, { target, steps: 64 }),
     heatmap: signed,
   },
+  {
+    name: 'LRP ε-+-flat',
+    note: "composite 'epsilon-plus-flat'",
+    explain: (m, x, target) => lrp(m, x, { target, composite: 'epsilon-plus-flat' }),
+    heatmap: signed,
+  },
+  {
+    name: 'LRP ε',
+    note: "composite 'epsilon', ε = 0.01",
+    explain: (m, x, target) => lrp(m, x, { target, composite: 'epsilon', epsilon: 0.01 }),
+    heatmap: signed,
+  },
+  {
+    name: 'Occlusion',
+    note: '6×6 window, stride 2, baseline 0',
+    explain: (m, x, target) => occlusion(m, x, { target, window: [6, 6, 1], strides: [2, 2, 1] }),
+    heatmap: signed,
+  },
+  {
+    name: 'RISE',
+    note: '2000 masks, 7×7 grid, p = 0.5; shown minus its mean',
+    explain: async (m, x, target) => centred(await rise(m, x, { target, masks: 2000, gridSize: 7, seed: 1, batchSize: 100 })),
+    heatmap: signed,
+  },
+  {
+    name: 'MFPP',
+    note: '2000 masks, 5 SLIC levels from 8 segments, softmax score; shown minus its mean',
+    explain: async (m, x, target) =>
+      centred(await mfpp(m, x, { target, masks: 2000, baseSegments: 8, score: 'softmax', seed: 1, batchSize: 100 })),
+    heatmap: signed,
+  },
+  {
+    name: 'Grad-CAM',
+    note: "layer 'conv2', ReLU",
+    explain: (m, x, target) => gradCam(m, x, { target, layer: 'conv2' }),
+    heatmap: magnitude,
+  },
 ];
+
+/**
+ * RISE and MFPP estimate E[score | pixel kept], positive everywhere: showing each map minus its mean
+ * makes the pixels that raise the score above average red and those that lower it blue.
+ */
+function centred(map: tf.Tensor): tf.Tensor {
+  const result = tf.tidy(() => tf.sub(map, tf.mean(map, [1, 2, 3], true)));
+  map.dispose();
+  return result;
+}
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
