@@ -25,6 +25,18 @@ export function deriveSeed(seed: number, ...indices: number[]): number {
   return h & 0x7fffffff;
 }
 
+/** mulberry32 (Tommy Ettinger): a small, fast generator of uniform numbers in [0, 1) from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Standard normal noise of `shape` for sample `indices` of a run seeded with `seed`. */
 export function seededNormal(shape: number[], seed: number, ...indices: number[]): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(seed, ...indices));
