@@ -19,7 +19,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { disentanglingLoss, flowNll, type InvertibleConceptFlow, layers } from '../src/index';
 import { loadColouredMnist, type ColouredMnistSet } from './data/coloured-mnist';
-import { seededRandom } from './data/mnist';
+import { mulberry32 } from '../src/core/seeded-random';
 
 const [steps = 1500] = process.argv.slice(2).map(Number);
 const FLOW = { flows: 4, hidden: 64, depth: 2, factors: [12, 4], seed: 1 };
@@ -30,7 +30,7 @@ const PAIRS = 1000;
 
 await tf.setBackend('wasm');
 const started = Date.now();
-const random = seededRandom(7);
+const random = mulberry32(7);
 const { train, test } = loadColouredMnist(300, 200, 2);
 const images = (set: ColouredMnistSet) => tf.tensor4d(set.images, [set.count, 28, 28, 3]);
 const oneHot = (ids: Int32Array, depth: number) => tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), depth), 'float32');

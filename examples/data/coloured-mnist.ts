@@ -12,7 +12,8 @@
  * background cell below 0.02, and carries no label in between. Masks come in the one-hot-per-group
  * format of `conceptLoss` and `inspectability`.
  */
-import { loadMnist, MNIST_SIZE, type MnistSet, seededRandom } from './mnist';
+import { mulberry32 } from '../../src/core/seeded-random';
+import { loadMnist, MNIST_SIZE, type MnistSet } from './mnist';
 
 export const STROKE_COLOURS = { red: [1, 0.15, 0.15], green: [0.15, 0.9, 0.2], blue: [0.2, 0.35, 1], yellow: [1, 0.9, 0.1] } as const;
 export const BACKGROUND_COLOURS = { black: [0, 0, 0], navy: [0.05, 0.05, 0.35], olive: [0.3, 0.3, 0] } as const;
@@ -71,7 +72,7 @@ function colourise(set: MnistSet, random: () => number): ColouredMnistSet {
 /** Colourised training and test sets (`perClass` digits of each class each), seeded. */
 export function loadColouredMnist(trainPerClass: number, testPerClass: number, seed = 1): { train: ColouredMnistSet; test: ColouredMnistSet } {
   const { train, test } = loadMnist(trainPerClass, testPerClass, seed);
-  const random = seededRandom(seed + 1);
+  const random = mulberry32(seed + 1);
   return { train: colourise(train, random), test: colourise(test, random) };
 }
 

@@ -3,8 +3,12 @@
  * [0, 1]), split per class into disjoint training and test sets and shuffled with a seed. No download.
  */
 import { createRequire } from 'node:module';
+import { mulberry32 } from '../../src/core/seeded-random';
 
 const require = createRequire(import.meta.url);
+
+/** A seeded generator of uniform numbers in [0, 1) (the library's mulberry32), for the data sets. */
+export const seededRandom = mulberry32;
 
 /** Side length of an MNIST digit. */
 export const MNIST_SIZE = 28;
@@ -21,18 +25,6 @@ function digitPixels(d: number): number[] {
   return (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data;
 }
 
-/** mulberry32: a small seeded generator in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `trainPerClass` training and `testPerClass` test digits of each class (the test digits follow the
  * training ones in the package's order, so the sets are disjoint), each set shuffled with `seed`.
@@ -44,7 +36,7 @@ export function loadMnist(trainPerClass: number, testPerClass: number, seed = 1)
   if (trainPerClass + testPerClass > available) {
     throw new Error(`the mnist package has only ${available} digits of the rarest class; asked for ${trainPerClass} + ${testPerClass}`);
   }
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const make = (start: number, perClassCount: number): MnistSet => {
     const order = Array.from({ length: 10 * perClassCount }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {

@@ -22,12 +22,11 @@ import type { AddWeight, Initializer } from './flow/weight-factory';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
-type Shape = (number | null)[];
 
 /** `call` kwarg that makes `apply` only build the layer (used when methods are called before `apply`). */
 const BUILD_ONLY = 'glassboxBuildOnly';
 
-/** Options of {@link invertibleConceptFlow}. */
+/** Options of `layers.invertibleConceptFlow(...)` ({@link InvertibleConceptFlow}), plus tfjs's usual layer options. */
 export interface InvertibleConceptFlowArgs extends LayerArgs {
   /** Number of flow units (ActNorm + double coupling + permutation). Default 12. */
   flows?: number;
@@ -115,8 +114,8 @@ export class InvertibleConceptFlow extends tfl.layers.Layer {
     return residual > 0 ? [...this.factors, residual] : [...this.factors];
   }
 
-  override build(inputShape: Shape | Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const dim = shape[shape.length - 1];
     if (shape.length !== 2 || dim === null) {
       throw new GlassboxArgumentError('input', `InvertibleConceptFlow expects [batch, D] vectors, got shape [${shape.join(', ')}]`);
@@ -144,7 +143,7 @@ export class InvertibleConceptFlow extends tfl.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
     return inputShape;
   }
 

@@ -21,7 +21,6 @@ import { assertNumberInRange, assertOneOf } from '../core/validate';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
-type Shape = (number | null)[];
 
 /** A group of mutually exclusive concepts (e.g. `{ name: 'colour', size: 4 }`). */
 export interface ConceptGroup {
@@ -34,7 +33,7 @@ export const SEMANTIC_BOTTLENECK_ACTIVATIONS = ['group-softmax', 'softmax', 'sig
 /** The activation applied to the concept logits. */
 export type SemanticBottleneckActivation = (typeof SEMANTIC_BOTTLENECK_ACTIVATIONS)[number];
 
-/** Options of {@link semanticBottleneck}. */
+/** Options of `layers.semanticBottleneck(...)` ({@link SemanticBottleneck}), plus tfjs's usual layer options. */
 export interface SemanticBottleneckArgs extends LayerArgs {
   /** K concept channels in one group, or the concept groups (channels in this order). */
   concepts: number | ConceptGroup[];
@@ -119,8 +118,8 @@ export class SemanticBottleneck extends tfl.layers.Layer {
     return this.groups.flatMap((g) => Array.from({ length: g.size }, (_, i) => `${g.name}/${i}`));
   }
 
-  override build(inputShape: Shape | Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[shape.length - 1];
     if (shape.length < 2 || channels === null) {
       throw new GlassboxArgumentError('input', `SemanticBottleneck expects a known channel axis last, got shape [${shape.join(', ')}]`);
@@ -139,8 +138,8 @@ export class SemanticBottleneck extends tfl.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     return [...shape.slice(0, -1), this.units];
   }
 

@@ -5,18 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../../core/errors';
+import { mulberry32 } from '../../core/seeded-random';
 
 /** A uniformly random permutation of 0..n−1 from a 32-bit seed (Fisher–Yates over mulberry32). */
 export function randomPermutation(n: number, seed: number): number[] {
   const perm = Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [perm[i], perm[j]] = [perm[j], perm[i]];
