@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { EdgeFilterStem, layers, lrp, rules, stemScoresFromRelevance } from '../src/index';
+import { EdgeFilterStem, layers, lrp, stemScoresFromRelevance } from '../src/index';
 import { COLOUR_CLASSES, colourOrientationSet, type ColourOrientationTask, ORIENTATION_CLASSES } from './data/colour-orientation';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
 import { testAccuracy, trainClassifier } from './support/train';
@@ -110,12 +110,12 @@ async function taskScores(task: ColourOrientationTask): Promise<TaskScores> {
   const accuracy = await trainAndTest(model, trainSet, testSet, 5);
 
   // LRP (epsilon-plus: ZPlus on the convs, Epsilon on the dense layer) from the true class's logit to
-  // the stem output; the stem's own rule is not used there, so it gets Pass here.
+  // the stem output, kept here to check conservation against Σ R; stemScores(model, x, options) is
+  // the one-call form of these two lines.
   const relevance = await lrp(model, testSet[0], {
     target: Array.from(test.labels),
     composite: 'epsilon-plus',
     relevanceAt: stem.name,
-    layerRules: { byClass: { EdgeFilterStem: rules.pass() } },
   });
   const { colour, filter, pixel } = stemScoresFromRelevance(relevance, stem as EdgeFilterStem);
   const [c, f, p, r] = await Promise.all([colour.data(), filter.data(), pixel.data(), tf.tidy(() => tf.sum(relevance, [1, 2, 3])).data()]);

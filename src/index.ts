@@ -81,7 +81,9 @@ export {
 // --- concept tools ------------------------------------------------------------------------------
 export {
   stemInputRelevance,
+  type StemModelScoresOptions,
   type StemScores,
+  stemScores,
   stemScoresFromRelevance,
   type StemScoresOptions,
 } from './concepts/stem-scores';

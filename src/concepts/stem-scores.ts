@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { lrp, type LrpOptions } from '../attribution/lrp/lrp';
+import { describeValue, GlassboxArgumentError } from '../core/errors';
 import { EdgeFilterStem } from '../layers/edge-filter-stem';
 
 /** Colour, filter and pixel scores of an {@link EdgeFilterStem} model, per example. */
@@ -17,6 +20,74 @@ export interface StemScoresOptions {
   normalize?: boolean;
 }
 
+/** Options of {@link stemScores}: those of `lrp` (composite, epsilon, ...) and of the score sums. */
+export interface StemModelScoresOptions extends Omit<LrpOptions, 'relevanceAt'>, StemScoresOptions {
+  /** Name of the {@link EdgeFilterStem} layer; needed only when the model has several. */
+  stem?: string;
+}
+
+/**
+ * Colour, filter and pixel scores of a model with an {@link EdgeFilterStem} (Jung & Kwon 2020): LRP
+ * from the target's score down to the stem's output (`lrp(model, x, { ...options, relevanceAt: stem })`,
+ * default composite `'epsilon-plus-flat'`), summed by {@link stemScoresFromRelevance}:
+ * `S_c = Σ_{f,p} R[p, c·F+f]`, `S_f = Σ_{c,p} R[p, c·F+f]`, `P_p = Σ_c R_in[p, c]` with `R_in` the
+ * relevance pushed through the stem by its LRP rule, WSquare. The stem counts as the model's first
+ * linear layer, so a composite's first-layer rule does not fall on the layer after it; the pixel map
+ * equals `lrp(model, x, options)` summed over colours (up to the stabiliser ε = 1e−6).
+ * Returns new tensors (caller disposes them).
+ * @example
+ * const { colour, filter, pixel } = await stemScores(model, images, { target: 3, normalize: true });
+ */
+export async function stemScores(model: tfl.LayersModel, x: tf.Tensor, options: StemModelScoresOptions = {}): Promise<StemScores> {
+  if (!(model instanceof tfl.LayersModel)) {
+    throw new GlassboxArgumentError('model', `stemScores needs a tf.LayersModel with an EdgeFilterStem layer, got ${describeValue(model)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new GlassboxArgumentError('options', `expected an object, got ${describeValue(options)}`);
+  }
+  const { stem: stemName, normalize, ...lrpOptions } = options;
+  if ((lrpOptions as LrpOptions).relevanceAt !== undefined) {
+    throw new GlassboxArgumentError('options.relevanceAt', 'stemScores takes the relevance at the stem; name the stem with options.stem');
+  }
+  const stem = findStem(model, stemName);
+  const relevance = await lrp(model, x, { ...lrpOptions, relevanceAt: stem.name });
+  try {
+    return stemScoresFromRelevance(relevance, stem, { normalize });
+  } finally {
+    relevance.dispose();
+  }
+}
+
+/** The model's EdgeFilterStem: the one named `name`, or the only one (nested models searched). */
+function findStem(model: tfl.LayersModel, name: string | undefined): EdgeFilterStem {
+  if (name !== undefined && typeof name !== 'string') {
+    throw new GlassboxArgumentError('options.stem', `expected a layer name, got ${describeValue(name)}`);
+  }
+  const stems: EdgeFilterStem[] = [];
+  const visit = (container: tfl.LayersModel): void => {
+    for (const layer of container.layers) {
+      if (layer instanceof EdgeFilterStem) stems.push(layer);
+      else if (layer instanceof tfl.LayersModel) visit(layer);
+    }
+  };
+  visit(model);
+  const names = stems.map((s) => `"${s.name}"`).join(', ');
+  if (name !== undefined) {
+    const named = stems.find((s) => s.name === name);
+    if (!named) {
+      throw new GlassboxArgumentError('options.stem', `no EdgeFilterStem named "${name}" in the model; its stems: ${names || 'none'}`);
+    }
+    return named;
+  }
+  if (stems.length === 0) {
+    throw new GlassboxArgumentError('model', `stemScores needs a model with an EdgeFilterStem layer; model "${model.name}" has none`);
+  }
+  if (stems.length > 1) {
+    throw new GlassboxArgumentError('options.stem', `the model has ${stems.length} EdgeFilterStem layers (${names}); name one`);
+  }
+  return stems[0];
+}
+
 /**
  * Sums the relevance `R` at an {@link EdgeFilterStem}'s output `[N, H, W, C·F]` (colour-major channels,
  * as the stem lays them out) into colour scores, filter scores and a pixel map (Jung & Kwon 2020):
@@ -26,8 +97,8 @@ export interface StemScoresOptions {
  * (for `P`, see the padding caveat there).
  * Returns new tensors (caller disposes them).
  *
- * This is the score-summing half of stem scores; the relevance itself comes from an attribution of the
- * layers above the stem (LRP in the paper).
+ * This is the score-summing half of {@link stemScores}; use it directly with relevance from another
+ * attribution of the layers above the stem.
  */
 export function stemScoresFromRelevance(
   relevance: tf.Tensor,

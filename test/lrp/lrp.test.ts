@@ -219,6 +219,23 @@ describe('custom layers', () => {
     [relevance, reference, zPlusOnIt].forEach((t) => t.dispose());
   });
 
+  it("a registered layer's own rule wins over the composite's kind and first-layer rules, not over layerRules", async () => {
+    const linear = { parameters: (layer: tfl.layers.Layer) => ({ weight: (layer as FixedMix).mix }), forward: (v: tf.Tensor, { weight }: { weight: tf.Tensor }) => tf.matMul(v, weight) };
+    try {
+      registerLrpLayer('LrpTestFixedMix', { kind: 'dense', linear, rule: rules.zPlus() });
+      const own = await expectNoLeak(() => lrp(mixed, x, { target: 1, composite: 'epsilon' }));
+      const byClass = await lrp(mixed, x, { target: 1, composite: 'epsilon', layerRules: { byClass: { LrpTestFixedMix: rules.zPlus() } } });
+      await expectClose(own, byClass, 1e-6);
+      const overridden = await lrp(mixed, x, { target: 1, composite: 'epsilon', epsilon: 0, layerRules: { byClass: { LrpTestFixedMix: rules.epsilon({ epsilon: 0 }) } } });
+      const reference = await gradientXInput(mixed, x, { target: 1 });
+      await expectClose(overridden, reference, 1e-5);
+      expect(() => registerLrpLayer('LrpTestFixedMix', { kind: 'dense', linear, rule: {} as never })).toThrow(/spec.rule.*expected a rule/);
+      [own, byClass, overridden, reference].forEach((t) => t.dispose());
+    } finally {
+      registerLrpLayer('LrpTestFixedMix', { kind: 'dense', linear });
+    }
+  });
+
   it('an unknown layer is a clear error; a rule by class makes it work', async () => {
     const name = doubled.layers[1].name;
     await expectRejectsWithoutLeak(

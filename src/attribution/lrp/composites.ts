@@ -1,8 +1,9 @@
 /**
  * Composites: which rule each layer gets (Zennit's composites, Anders et al. 2021; the recommendations
  * of Montavon et al. 2019 and Kohlbrenner et al. 2020). A rule is chosen, in this order, by the
- * layer's name (`byName`), its class name (`byClass`), the first-layer map (for the linear layers that
- * see the input: no Dense or convolution before them) and the layer's kind. Every composite maps
+ * layer's name (`byName`), its class name (`byClass`), the class's own rule (see `registerLrpLayer`;
+ * `EdgeFilterStem` has WSquare), the first-layer map (for the linear layers that see the input: no
+ * Dense or convolution before them) and the layer's kind. Every composite maps
  * activations → Pass, BatchNorm → Pass, Add → Norm, (global) average pooling → Norm, and max pooling,
  * concatenation and reshapes → the plain gradient.
  * @module
@@ -278,6 +279,8 @@ export interface LayerSlot {
   kind: LayerKind | null;
   /** A linear layer with no Dense or convolution before it. */
   first: boolean;
+  /** The layer's own rule (its class's, see `registerLrpLayer`), ahead of first-layer and per-kind rules. */
+  own?: Rule;
 }
 
 /** The rule `composite` gives a layer, or `null` if it has none. */
@@ -286,6 +289,7 @@ export function ruleFor(composite: Composite, layer: LayerSlot): Rule | null {
   if (byName) return byName;
   const byClass = composite.byClass?.[layer.className];
   if (byClass) return byClass;
+  if (layer.own) return layer.own;
   if (layer.kind === null) return null;
   if (layer.first && (layer.kind === 'dense' || layer.kind === 'conv')) {
     const first = composite.firstLayer[layer.kind];

@@ -40,6 +40,8 @@ export interface Step {
   activation?: string;
   /** Rank of the input, for BatchNorm steps (merging needs the channel axis to be the last). */
   inputRank?: number;
+  /** The layer's own rule from its description, if it has one. */
+  ownRule?: Rule;
   rule: Rule;
 }
 
@@ -68,10 +70,10 @@ type DraftStep = Omit<Step, 'rule'>;
 
 /** Compiles `model` for LRP under `options.composite`. Throws for layers without a rule. */
 export function compileProgram(model: tfl.LayersModel, options: CompileOptions): Program {
-  const draft = { steps: [] as DraftStep[], numSlots: 1, layerOutputs: new Map<string, number[]>() };
-  let output = addContainer(model, [0], draft);
   const owned: tf.Tensor[] = [];
+  const draft: Draft = { steps: [], numSlots: 1, layerOutputs: new Map<string, number[]>(), owned };
   try {
+    let output = addContainer(model, [0], draft);
     let steps = draft.steps;
     const aliases = new Map<number, number>();
     if (options.canonize) {
@@ -131,6 +133,8 @@ interface Draft {
   steps: DraftStep[];
   numSlots: number;
   layerOutputs: Map<string, number[]>;
+  /** Tensors the layer descriptions made; the program frees them. */
+  owned: tf.Tensor[];
 }
 
 function recordOutput(draft: Draft, name: string, slot: number): void {
@@ -184,6 +188,7 @@ function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<st
   }
   const className = layer.getClassName();
   const description = describeLayer(layer);
+  draft.owned.push(...(description?.owned ?? []));
   const push = (step: Omit<DraftStep, 'output' | 'layer' | 'inputs'>, stepInputs: number[]): number => {
     const output = draft.numSlots++;
     draft.steps.push({ ...step, layer, inputs: stepInputs, output });
@@ -202,6 +207,7 @@ function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<st
           linear: operation,
           parameters: operation.parameters,
           forward: ([x], parameters) => operation.forward(x, parameters!),
+          ownRule: description.rule,
         },
         [output],
       );
@@ -232,6 +238,7 @@ function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<st
         className,
         kind: description?.kind ?? null,
         parameters: null,
+        ownRule: description?.rule,
         forward: (xs) => {
           const result = layer.call(xs.length === 1 ? xs[0] : xs, kwargs);
           if (!(result instanceof tf.Tensor)) {
@@ -272,6 +279,7 @@ function assignRules(steps: DraftStep[], composite: Composite): Step[] {
       className: step.className,
       kind: step.kind,
       first: step.linear !== undefined && !upstream,
+      own: step.ownRule,
     });
     if (rule === null) {
       const className = step.layer.getClassName();

@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
+import { describePackageLayer } from './package-layers';
+import { isRule, type Rule } from './rules';
 
 /**
  * The composite slot a layer belongs to:
@@ -66,6 +68,10 @@ export interface LayerDescription {
   linear?: LinearOperation[];
   /** The fused activation applied after the linear operations (`'linear'`: none). */
   activation?: string;
+  /** The layer's own rule, ahead of the composite's first-layer and per-kind rules. */
+  rule?: Rule;
+  /** Tensors made for the description (e.g. a kernel built on demand); the LRP program frees them. */
+  owned?: tf.Tensor[];
 }
 
 /** How a custom layer class runs under LRP; see {@link registerLrpLayer}. */
@@ -81,6 +87,12 @@ export interface LrpLayerSpec {
     parameters(layer: tfl.layers.Layer): { weight: tf.Tensor; bias?: tf.Tensor | null };
     forward(x: tf.Tensor, parameters: LinearParameters): tf.Tensor;
   };
+  /**
+   * The class's own rule under every composite, ahead of the composite's first-layer and per-kind
+   * rules (`layerRules` by name or class still take precedence). Without it the layer gets the rule of
+   * its `kind`.
+   */
+  rule?: Rule;
 }
 
 const registry = new Map<string, LrpLayerSpec>();
@@ -89,12 +101,13 @@ const registry = new Map<string, LrpLayerSpec>();
  * Tells LRP how to run a custom layer class (by its `className`), so every composite can give it the
  * rule of `kind`. A linear layer (e.g. a fixed filter bank) describes its weights and forward pass:
  * @example
- * registerLrpLayer('EdgeFilterStem', {
+ * registerLrpLayer('FixedBlur', {
  *   kind: 'conv',
  *   linear: {
- *     parameters: (layer) => ({ weight: (layer as EdgeFilterStem).depthwiseKernel() }),
+ *     parameters: (layer) => ({ weight: (layer as FixedBlur).kernel }),
  *     forward: (x, { weight }) => tf.depthwiseConv2d(x as tf.Tensor4D, weight as tf.Tensor4D, 1, 'same'),
  *   },
+ *   rule: rules.wSquare(), // optional: the class's own rule under every composite
  * });
  * A parameter-free layer needs only its kind: `registerLrpLayer('Mish', { kind: 'activation' })`.
  * Registering a class again replaces the previous description.
@@ -115,6 +128,9 @@ export function registerLrpLayer(className: string, spec: LrpLayerSpec): void {
   }
   if ((spec.kind === 'dense' || spec.kind === 'conv') && linear === undefined) {
     throw new GlassboxArgumentError('spec.linear', `a '${spec.kind}' layer must describe its linear operation`);
+  }
+  if (spec.rule !== undefined && !isRule(spec.rule)) {
+    throw new GlassboxArgumentError('spec.rule', `expected a rule (see rules.*), got ${describeValue(spec.rule)}`);
   }
   registry.set(className, spec);
 }
@@ -154,11 +170,13 @@ export function describeLayer(layer: tfl.layers.Layer): LayerDescription | null 
   const className = layer.getClassName();
   const custom = registry.get(className);
   if (custom) {
-    if (!custom.linear) return { kind: custom.kind };
+    if (!custom.linear) return { kind: custom.kind, rule: custom.rule };
     const { weight, bias } = custom.linear.parameters(layer);
     const operation: LinearOperation = { part: '', parameters: { weight, bias: bias ?? null }, forward: custom.linear.forward };
-    return { kind: custom.kind, linear: [operation], activation: 'linear' };
+    return { kind: custom.kind, linear: [operation], activation: 'linear', rule: custom.rule };
   }
+  const packageLayer = describePackageLayer(layer);
+  if (packageLayer) return packageLayer;
   const simple = SIMPLE_KINDS[className];
   if (simple) return { kind: simple };
   const builtIn = builtInLinear(layer, className);
