@@ -105,6 +105,23 @@ export { DEFAULT_RHO, disentanglingLoss, type DisentanglingLossFn, flowNll } fro
 
 // --- metrics ------------------------------------------------------------------------------------
 export { totalVariation, type TotalVariationOptions } from './metrics/total-variation';
+export {
+  deletionInsertion,
+  DELETION_INSERTION_MODES,
+  type DeletionInsertionMode,
+  type DeletionInsertionOptions,
+  type DeletionInsertionResult,
+  type DeletionResult,
+  type InsertionResult,
+} from './metrics/deletion-insertion';
+export { sensitivityMax, type ExplanationFunction, type SensitivityMaxOptions } from './metrics/sensitivity-max';
+export {
+  infidelity,
+  type InfidelityOptions,
+  type InfidelityPerturbation,
+  type InfidelityPerturbationResult,
+} from './metrics/infidelity';
+export { METRIC_SCORES, type MetricScore } from './metrics/scored-rows';
 
 // --- visualisation ------------------------------------------------------------------------------
 export { applyColormap, type Colormap, type ColormapName, COLORMAP_NAMES, COLORMAPS } from './viz/colormap';
