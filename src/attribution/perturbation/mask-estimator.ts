@@ -10,8 +10,11 @@ import { accumulateOverPoints } from '../../core/accumulate';
 import type { ForwardFunction } from '../../core/model';
 import type { PreparedCall } from '../../core/prepare';
 
-/** Produces the masks `[count, H, W, 1]` (values in [0, 1]) of mask indices `masks` for `examples`. */
-export type MaskSampler = (masks: Int32Array, examples: Int32Array) => tf.Tensor4D;
+/**
+ * Draws the masks of mask indices `masks` for `examples`: `count · H · W` values in [0, 1], mask after
+ * mask, row-major (plain JS, uploaded once per chunk).
+ */
+export type MaskSampler = (masks: Int32Array, examples: Int32Array) => Float32Array;
 
 /** Asserts an image batch `[N, H, W]` or `[N, H, W, C]`, as mask-based methods need. */
 export function assertImageBatch(x: tf.Tensor): void {
@@ -24,6 +27,46 @@ export function assertImageBatch(x: tf.Tensor): void {
 }
 
 /**
+ * `x[examples[r]] ⊙ masks[r]` for every row `r`, with `masks` already given per value,
+ * `[count, H·W·C]`. Rows come in runs of one example (rows are example-major); each run replicates that
+ * example's image with a rank-1 product by ones (`1 · v`, exact in float32) and multiplies shapes that
+ * match. Gathering image copies cost more than the model on wasm, and broadcasting or tiling runs a
+ * per-element index loop on the cpu backend that is 5× slower; matching shapes are fast everywhere.
+ */
+function maskedCopies(x: tf.Tensor, masks: tf.Tensor2D, examples: Int32Array): tf.Tensor {
+  const values = masks.shape[1];
+  const products: tf.Tensor[] = [];
+  for (let first = 0; first < examples.length; ) {
+    let end = first + 1;
+    while (end < examples.length && examples[end] === examples[first]) end++;
+    const rows = end - first;
+    const copies = repeatRow(tf.reshape(tf.slice(x, examples[first], 1), [1, values]), rows);
+    products.push(tf.mul(copies, rows === examples.length ? masks : tf.slice(masks, first, rows)));
+    first = end;
+  }
+  const flat = products.length === 1 ? products[0] : tf.concat(products, 0);
+  return tf.reshape(flat, [examples.length, ...x.shape.slice(1)]);
+}
+
+/** Each of the `values` repeated `times` times in place: `[a, a, b, b, …]` (a mask per colour channel). */
+function repeatEach(values: Float32Array, times: number): Float32Array {
+  if (times === 1) return values;
+  const out = new Float32Array(values.length * times);
+  for (let i = 0; i < values.length; i++) out.fill(values[i], i * times, (i + 1) * times);
+  return out;
+}
+
+/** `[times, k]`: the row `[1, k]` repeated, as the exact rank-1 product `1 · row`. */
+function repeatRow(row: tf.Tensor, times: number): tf.Tensor2D {
+  return tf.matMul(tf.ones([times, 1]), row as tf.Tensor2D);
+}
+
+/** `[n, times]`: the column `[n, 1]` repeated, as the exact rank-1 product `column · 1`. */
+function repeatColumn(column: tf.Tensor, times: number): tf.Tensor2D {
+  return tf.matMul(column as tf.Tensor2D, tf.ones([1, times]));
+}
+
+/**
  * Runs the estimator with `masks` masks per example in chunks of `batchSize` masked inputs (rows are
  * example-major: row r is example ⌊r/N⌋, mask r mod N). Returns the saliency broadcast to the input's
  * shape (one value per pixel, repeated over channels).
@@ -33,10 +76,10 @@ export async function maskedScoreSaliency(
   options: { masks: number; expectedMask: number; sample: MaskSampler; forward?: ForwardFunction },
 ): Promise<tf.Tensor> {
   const { masks, sample } = options;
-  const [height, width] = call.featureShape;
+  const [height, width, channels = 1] = call.featureShape;
   const hasChannels = call.featureShape.length === 3;
-  // The masks of the current chunk, made in `points` and reused in `terms` (same tidy scope).
-  let chunkMasks: tf.Tensor4D | null = null;
+  // The masks of the current chunk, `[count, H·W]`, made in `points` and reused in `terms` (same tidy scope).
+  let chunkMasks: tf.Tensor2D | null = null;
   const [sum] = await accumulateOverPoints({
     ...call.plan,
     forward: options.forward ?? call.forward,
@@ -47,14 +90,15 @@ export async function maskedScoreSaliency(
     points: (start, count) => {
       const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / masks));
       const maskIndices = Int32Array.from({ length: count }, (_, i) => (start + i) % masks);
-      chunkMasks = sample(maskIndices, examples);
-      const images = tf.gather(call.input, tf.tensor1d(examples, 'int32'));
-      const perPixel = hasChannels ? chunkMasks : tf.reshape(chunkMasks, [count, height, width]);
-      return { inputs: tf.mul(images, perPixel), examples };
+      const values = sample(maskIndices, examples);
+      chunkMasks = tf.tensor2d(values, [count, height * width]);
+      const perValue = channels === 1 ? chunkMasks : tf.tensor2d(repeatEach(values, channels), [count, height * width * channels]);
+      return { inputs: maskedCopies(call.input, perValue, examples), examples };
     },
-    terms: (rows, evaluation) => [
-      tf.mul(tf.reshape(evaluation.scores!, [rows.count, 1, 1]), tf.reshape(chunkMasks!, [rows.count, height, width])),
-    ],
+    terms: (rows, evaluation) => {
+      const scores = repeatColumn(tf.reshape(evaluation.scores!, [rows.count, 1]), height * width);
+      return [tf.reshape(tf.mul(scores, chunkMasks!), [rows.count, height, width])];
+    },
   });
   try {
     return tf.tidy(() => {

@@ -16,20 +16,21 @@
  * p = 0.5).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardFunction, ModelLike } from '../../core/model';
+import type { ModelLike } from '../../core/model';
 import type { CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
 import { seedOption } from '../../core/seeded-random';
 import { assertInteger, assertNumberInRange, assertOneOf } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
 import { seededInteger, seededUniforms } from './mask-random';
-import { shiftedUpsample } from './shifted-upsample';
+import { shiftedUpsampleInto } from './shifted-upsample';
+import { scoredForward, type ScoreTransform } from '../../core/score-transform';
 import { slicPixels, type Superpixels } from './superpixels';
 
 /** How the model output is turned into the score that weights each mask. */
 export const MFPP_SCORES = ['sigmoid', 'softmax', 'none'] as const;
 /** A score transform of {@link mfpp}. */
-export type MfppScore = (typeof MFPP_SCORES)[number];
+export type MfppScore = (typeof MFPP_SCORES)[number] & ScoreTransform;
 
 /** Options of {@link mfpp}. */
 export interface MfppOptions extends CommonOptions {
@@ -87,44 +88,37 @@ export async function mfpp(model: ModelLike, x: tf.Tensor, options: MfppOptions 
   assertNumberInRange(resizeOffset, 'options.resizeOffset', { min: 0 });
   const seed = seedOption(options.seed);
   const call = await prepareCall(model, x, options);
-  const labelTensors: tf.Tensor1D[][] = [];
   try {
     assertImageBatch(call.input);
     const [height, width] = call.featureShape;
     const segmentations = await segmentPyramid(call.input, levels, baseSegments, options);
-    for (const perLevel of segmentations) labelTensors.push(perLevel.map((s) => tf.tensor1d(s.labels, 'int32')));
     const upsampled: [number, number] = [height + Math.floor(resizeOffset * height), width + Math.floor(resizeOffset * width)];
     const levelOf = (i: number): number => Math.floor((i * levels) / masks);
+    const fragmentMap = new Float32Array(height * width);
     return await maskedScoreSaliency(call, {
       masks,
       expectedMask: 1 - dropProbability,
       forward: scoredForward(call.forward, score),
-      sample: (maskIndices, examples) =>
-        tf.tidy(() => {
-          const fragments: tf.Tensor[] = [];
-          // Consecutive rows of the same example and level share a segmentation: one gather per run.
-          for (let first = 0; first < maskIndices.length; ) {
-            const e = examples[first];
-            const level = levelOf(maskIndices[first]);
-            let end = first + 1;
-            while (end < maskIndices.length && examples[end] === e && levelOf(maskIndices[end]) === level) end++;
-            const count = segmentations[e][level].count;
-            const uniforms = new Float32Array((end - first) * count);
-            for (let row = first; row < end; row++) uniforms.set(seededUniforms(count, seed, maskIndices[row]), (row - first) * count);
-            const kept = tf.cast(tf.greaterEqual(tf.tensor2d(uniforms, [end - first, count]), dropProbability), 'float32');
-            fragments.push(tf.gather(kept, labelTensors[e][level], 1));
-            first = end;
-          }
-          const masks4d = tf.reshape(tf.concat(fragments, 0), [maskIndices.length, height, width, 1]) as tf.Tensor4D;
-          const offsets = Array.from(maskIndices, (i): [number, number] => [
-            seededInteger(upsampled[0] - height + 1, seed, i, 1),
-            seededInteger(upsampled[1] - width + 1, seed, i, 2),
-          ]);
-          return shiftedUpsample(masks4d, { upsampled, output: [height, width], offsets });
-        }),
+      sample: (maskIndices, examples) => {
+        const values = new Float32Array(maskIndices.length * height * width);
+        maskIndices.forEach((maskIndex, row) => {
+          const { labels, count } = segmentations[examples[row]][levelOf(maskIndex)];
+          const kept = seededUniforms(count, seed, maskIndex).map((u) => (u >= dropProbability ? 1 : 0));
+          for (let p = 0; p < fragmentMap.length; p++) fragmentMap[p] = kept[labels[p]];
+          const offset: [number, number] = [
+            seededInteger(upsampled[0] - height + 1, seed, maskIndex, 1),
+            seededInteger(upsampled[1] - width + 1, seed, maskIndex, 2),
+          ];
+          shiftedUpsampleInto(values.subarray(row * height * width, (row + 1) * height * width), fragmentMap, [height, width], {
+            upsampled,
+            output: [height, width],
+            offset,
+          });
+        });
+        return values;
+      },
     });
   } finally {
-    labelTensors.flat().forEach((t) => t.dispose());
     call.dispose();
   }
 }
@@ -152,11 +146,4 @@ export async function segmentPyramid(
       }),
     );
   });
-}
-
-/** The forward pass followed by the score transform. */
-function scoredForward(forward: ForwardFunction, score: MfppScore): ForwardFunction {
-  if (score === 'sigmoid') return (x) => tf.sigmoid(forward(x));
-  if (score === 'softmax') return (x) => tf.softmax(forward(x));
-  return forward;
 }

@@ -16,7 +16,7 @@ import { seedOption } from '../../core/seeded-random';
 import { assertInteger, assertNumberInRange } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
 import { seededInteger, seededUniforms } from './mask-random';
-import { shiftedUpsample } from './shifted-upsample';
+import { shiftedUpsampleInto } from './shifted-upsample';
 
 /** Options of {@link rise}. */
 export interface RiseOptions extends CommonOptions {
@@ -57,18 +57,22 @@ export async function rise(model: ModelLike, x: tf.Tensor, options: RiseOptions 
     return await maskedScoreSaliency(call, {
       masks,
       expectedMask: keepProbability,
-      sample: (maskIndices) =>
-        tf.tidy(() => {
-          const cells = gridSize * gridSize;
-          const uniforms = new Float32Array(maskIndices.length * cells);
-          maskIndices.forEach((i, row) => uniforms.set(seededUniforms(cells, seed, i), row * cells));
-          const grids = tf.cast(tf.less(tf.tensor4d(uniforms, [maskIndices.length, gridSize, gridSize, 1]), keepProbability), 'float32');
-          const offsets = Array.from(maskIndices, (i): [number, number] => [
-            seededInteger(cell[0], seed, i, 1),
-            seededInteger(cell[1], seed, i, 2),
-          ]);
-          return shiftedUpsample(grids as tf.Tensor4D, { upsampled, output: [height, width], offsets });
-        }),
+      sample: (maskIndices) => {
+        const cells = gridSize * gridSize;
+        const grid = new Float32Array(cells);
+        const values = new Float32Array(maskIndices.length * height * width);
+        maskIndices.forEach((i, row) => {
+          const uniforms = seededUniforms(cells, seed, i);
+          for (let k = 0; k < cells; k++) grid[k] = uniforms[k] < keepProbability ? 1 : 0;
+          const offset: [number, number] = [seededInteger(cell[0], seed, i, 1), seededInteger(cell[1], seed, i, 2)];
+          shiftedUpsampleInto(values.subarray(row * height * width, (row + 1) * height * width), grid, [gridSize, gridSize], {
+            upsampled,
+            output: [height, width],
+            offset,
+          });
+        });
+        return values;
+      },
     });
   } finally {
     call.dispose();

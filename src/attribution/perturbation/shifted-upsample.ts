@@ -1,61 +1,58 @@
 /**
  * Soft, randomly shifted masks: a low-resolution mask is bilinearly upsampled to a larger size and a
  * window of the output size is cropped out of it at a given offset (RISE's and MFPP's mask recipe).
+ *
+ * Drawn in plain JS, one mask at a time into a chunk's buffer that is uploaded once: a bilinear read
+ * per output pixel costs less than `tf.image.cropAndResize` on wasm (the slowest kernel of a RISE run
+ * there) and the same on every backend.
  */
-import * as tf from '@tensorflow/tfjs-core';
 
-/** Where each mask's output window lies in its upsampled version. */
+/** Where a mask's output window lies in its upsampled version. */
 export interface ShiftedUpsample {
-  /** Size `[U_h, U_w]` the sources are upsampled to. */
+  /** Size `[U_h, U_w]` the source is upsampled to. */
   upsampled: [number, number];
   /** Size `[H, W]` of the cropped output. */
   output: [number, number];
-  /** Per mask, the window's top-left corner `[dy, dx]` in the upsampled image. */
-  offsets: [number, number][];
+  /** The window's top-left corner `[dy, dx]` in the upsampled image. */
+  offset: [number, number];
 }
 
 /**
- * Upsamples each source mask `[count, h, w, 1]` bilinearly to `upsampled` (half-pixel centres, edges
- * clamped: OpenCV's, PIL's and `tf.image.resizeBilinear(…, false, true)`'s convention) and crops the
- * `output` window at its offset, giving `[count, H, W, 1]`.
- *
- * The upsampled image is never materialised: upsampling then cropping is one affine resampling, done
- * by `tf.image.cropAndResize` on the source with one box per mask. Output pixel `y` reads the source at
- * `(y + dy + ½) · h / U_h − ½`, which lies in `[−½, h − ½]`; the source is padded by one replicated
- * pixel on each side so that these reads equal edge clamping.
+ * Writes into `out` (`H·W` values, row-major) the source (`h·w` values, row-major) upsampled
+ * bilinearly to `upsampled` (half-pixel centres, edges clamped: OpenCV's, PIL's and
+ * `tf.image.resizeBilinear(…, false, true)`'s convention) and cropped to the `output` window at
+ * `offset`, without materialising the upsampled image: output pixel `y` reads the source at
+ * `(y + dy + ½) · h / U_h − ½`, clamped to `[0, h − 1]` (likewise along x).
  */
-export function shiftedUpsample(sources: tf.Tensor4D, plan: ShiftedUpsample): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [count, h, w] = sources.shape;
-    const padded = tf.mirrorPad(sources, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
-    const [height, width] = plan.output;
-    const [upHeight, upWidth] = plan.upsampled;
-    const boxes = new Float32Array(count * 4);
-    for (let i = 0; i < count; i++) {
-      const [dy, dx] = plan.offsets[i];
-      const [y1, y2] = boxEdges(dy, height, h, upHeight);
-      const [x1, x2] = boxEdges(dx, width, w, upWidth);
-      boxes.set([y1, x1, y2, x2], i * 4);
+export function shiftedUpsampleInto(out: Float32Array, source: ArrayLike<number>, [h, w]: [number, number], plan: ShiftedUpsample): void {
+  const [height, width] = plan.output;
+  const rows = taps(height, h, plan.upsampled[0], plan.offset[0]);
+  const columns = taps(width, w, plan.upsampled[1], plan.offset[1]);
+  for (let y = 0; y < height; y++) {
+    const top = rows.low[y] * w;
+    const bottom = rows.high[y] * w;
+    const fy = rows.fraction[y];
+    for (let x = 0; x < width; x++) {
+      const x0 = columns.low[x];
+      const x1 = columns.high[x];
+      const fx = columns.fraction[x];
+      const upper = source[top + x0] + (source[top + x1] - source[top + x0]) * fx;
+      const lower = source[bottom + x0] + (source[bottom + x1] - source[bottom + x0]) * fx;
+      out[y * width + x] = upper + (lower - upper) * fy;
     }
-    const boxIndices = Int32Array.from({ length: count }, (_, i) => i);
-    return tf.image.cropAndResize(
-      padded,
-      tf.tensor2d(boxes, [count, 4]),
-      tf.tensor1d(boxIndices, 'int32'),
-      [height, width],
-      'bilinear',
-    );
-  });
+  }
 }
 
-/**
- * Normalised box edges along one axis: `cropAndResize` samples output `i` of `n` at
- * `e₁ (P − 1) + i (e₂ − e₁)(P − 1)/(n − 1)` in a padded source of `P = size + 2` pixels, and we want
- * `(i + offset + ½) · size / up − ½ + 1` (the `+ 1` is the padding).
- */
-function boxEdges(offset: number, n: number, size: number, up: number): [number, number] {
-  const span = size + 1;
-  const first = ((offset + 0.5) * size) / up + 0.5;
-  const last = ((offset + n - 1 + 0.5) * size) / up + 0.5;
-  return [first / span, (n === 1 ? first : last) / span];
+/** Per output index along one axis: the two source indices read and the weight of the second. */
+function taps(n: number, size: number, up: number, offset: number): { low: Int32Array; high: Int32Array; fraction: Float64Array } {
+  const low = new Int32Array(n);
+  const high = new Int32Array(n);
+  const fraction = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const coordinate = Math.min(Math.max(((i + offset + 0.5) * size) / up - 0.5, 0), size - 1);
+    low[i] = Math.floor(coordinate);
+    high[i] = Math.min(low[i] + 1, size - 1);
+    fraction[i] = coordinate - low[i];
+  }
+  return { low, high, fraction };
 }
