@@ -248,6 +248,11 @@ describe('withBackendGapFixes: max pooling input gradient', () => {
     { shape: [2, 7, 7, 3], filter: [3, 3], strides: [2, 2], dilations: [1, 1], pad: 'same' },
     { shape: [1, 5, 6, 2], filter: [2, 2], strides: [2, 2], dilations: [1, 1], pad: 'same' },
     { shape: [1, 6, 5, 2], filter: [3, 2], strides: [1, 1], dilations: [1, 1], pad: 'same' },
+    // Windows that tile the input (the kernel's shorter path), with and without uncovered rows/columns.
+    { shape: [2, 6, 8, 3], filter: [2, 2], strides: [2, 2], dilations: [1, 1], pad: 'valid' },
+    { shape: [1, 5, 6, 2], filter: [2, 2], strides: [2, 2], dilations: [1, 1], pad: 'valid' },
+    { shape: [2, 7, 8, 2], filter: [3, 2], strides: [3, 2], dilations: [1, 1], pad: 'valid' },
+    { shape: [1, 6, 6, 2], filter: [2, 2], strides: [2, 2], dilations: [1, 1], pad: 'same' },
   ];
   for (const w of cases) {
     const label = `filter ${w.filter}, strides ${w.strides}, pad ${w.pad}`;

@@ -30,7 +30,9 @@ export function padSpatial(x: tf.Tensor4D, border: SpatialBorder, value = 0): tf
 /**
  * The input values one filter tap sees at every output position of a strided window operation:
  * `out[n, i, j, c] = x[n, rowOffset + i·strideHeight, colOffset + j·strideWidth, c]` for
- * `i < outHeight`, `j < outWidth` (x already padded).
+ * `i < outHeight`, `j < outWidth` (x already padded). Built from contiguous 4-D slices and reshapes
+ * (every `s`-th row is the first of each block of `s` rows): wasm's strided `StridedSlice` and its
+ * slices of rank 5 are several times slower.
  */
 export function windowTap(
   x: tf.Tensor4D,
@@ -40,13 +42,29 @@ export function windowTap(
   outWidth: number,
   [strideHeight, strideWidth]: [number, number],
 ): tf.Tensor4D {
-  const [n, , , c] = x.shape;
-  return tf.stridedSlice(
-    x,
-    [0, rowOffset, colOffset, 0],
-    [n, rowOffset + (outHeight - 1) * strideHeight + 1, colOffset + (outWidth - 1) * strideWidth + 1, c],
-    [1, strideHeight, strideWidth, 1],
-  ) as tf.Tensor4D;
+  const rows = everyNth(x, rowOffset, outHeight, strideHeight, 1);
+  return everyNth(rows, colOffset, outWidth, strideWidth, 2);
+}
+
+/** Entries `offset + i·stride` (`i < count`) along spatial `axis` (1 or 2) of an NHWC tensor. */
+function everyNth(x: tf.Tensor4D, offset: number, count: number, stride: number, axis: 1 | 2): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const size = axis === 1 ? h : w;
+  // A block of count·stride entries from offset; the entries after the last one read may lie past
+  // the edge: pad them (their values are dropped).
+  const available = Math.min(count * stride, size - offset);
+  const begin: [number, number, number, number] = axis === 1 ? [0, offset, 0, 0] : [0, 0, offset, 0];
+  const sliceSize: [number, number, number, number] = axis === 1 ? [n, available, w, c] : [n, h, available, c];
+  let block = tf.slice(x, begin, sliceSize);
+  const missing = count * stride - available;
+  if (missing > 0) block = tf.pad(block, axis === 1 ? [[0, 0], [0, missing], [0, 0], [0, 0]] : [[0, 0], [0, 0], [0, missing], [0, 0]]);
+  if (stride === 1) return block as tf.Tensor4D;
+  if (axis === 1) {
+    const blocks = tf.reshape(block, [n * count, stride, w, c]);
+    return tf.reshape(tf.slice(blocks, [0, 0, 0, 0], [n * count, 1, w, c]), [n, count, w, c]);
+  }
+  const blocks = tf.reshape(block, [n, h, count, stride * c]);
+  return tf.slice(blocks, [0, 0, 0, 0], [n, h, count, c]) as tf.Tensor4D;
 }
 
 /**
