@@ -2,7 +2,7 @@
  * SpatialShuffle experiment (Fan, Xian, Losch & Schiele 2020), run with `npx tsx examples/spatial-shuffle.ts`:
  * a VGG-style CNN (conv 8-8, pool, 16-16, pool, 32-32, pool, 32-32, global max pool, dense 10; blocks at
  * 28², 14², 7² and 3² like VGG-16's blocks on CIFAR end at 2²) on real MNIST digits (the `mnist`
- * package, grey, 300 training and 250 test digits per class), trained with a `SpatialShuffle` (one
+ * package, grey, 300 training digits per class by default and 250 test digits per class), trained with a `SpatialShuffle` (one
  * permutation per example, seeded) before each of its last k conv layers, k = 0 (baseline), 2, 4, 6
  * and 8 (= the input is shuffled). The shuffles stay on at test time, as in the
  * paper. For comparison, the GAP+FC variant replaces the last k conv layers by global average pooling
@@ -19,12 +19,17 @@ import { layers } from '../src/index';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
 import { testAccuracy, trainClassifier } from './support/train';
 
-const OUT = `examples/output/spatial-shuffle${process.argv[2] ? `-${process.argv[2]}-epochs` : ''}`;
+const OUT = `examples/output/spatial-shuffle${process.argv[2] ? `-${process.argv[2]}-epochs` : ''}${process.argv[4] ? `-${process.argv[4]}-per-class` : ''}`;
 const WIDTHS = [8, 8, 16, 16, 32, 32, 32, 32];
 /** Indices of the conv layers followed by 2×2 max pooling. */
 const POOL_AFTER = new Set([1, 3, 5]);
-/** `npx tsx examples/spatial-shuffle.ts [epochs] [variants]`, variants like `shuffle:0,shuffle:2,gap-fc:2`. */
+/**
+ * `npx tsx examples/spatial-shuffle.ts [epochs] [variants] [training digits per class]`, variants like
+ * `shuffle:0,shuffle:2,gap-fc:2`; at most 613 training digits per class (the package has 863 of the
+ * rarest digit, 250 go to the test set).
+ */
 const EPOCHS = Number(process.argv[2] ?? 3);
+const TRAIN_PER_CLASS = Number(process.argv[4] ?? 300);
 
 type Variant = { kind: 'shuffle' | 'gap-fc'; k: number };
 
@@ -68,7 +73,7 @@ const VARIANTS = process.argv[3]
   : ALL_VARIANTS;
 
 await tf.setBackend('wasm');
-const { train, test } = loadMnist(300, 250, 2);
+const { train, test } = loadMnist(TRAIN_PER_CLASS, 250, 2);
 const tensors = (set: typeof train): [tf.Tensor, tf.Tensor] => [
   tf.tensor4d(set.images, [set.count, MNIST_SIZE, MNIST_SIZE, 1]),
   tf.oneHot(tf.tensor1d(set.labels, 'int32'), 10),

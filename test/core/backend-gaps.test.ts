@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withBackendGapFixes, withBackendGapFixesSync } from '../../src/core/backend-gaps';
+import { conv2dBackpropInputKernel } from '../../src/core/backend-gaps/conv2d-backprop-input';
 import { depthwiseBackpropInputKernel } from '../../src/core/backend-gaps/depthwise-backprop-input';
 import {
   conv2dBackpropFilterKernel,
@@ -13,6 +14,7 @@ import { backend, expectClose, finiteDifferenceGradient, seededTensor } from '..
 
 /** Every registry entry the scope may touch. */
 const KERNELS = [
+  'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   'Conv2DBackpropFilter',
@@ -240,6 +242,36 @@ describe('withBackendGapFixes: depthwise convolution input gradient', () => {
     withBackendGapFixesSync(gradient);
     tf.dispose([x, filter]);
   });
+});
+
+describe('withBackendGapFixes: convolution input gradient through the forward convolution', () => {
+  const cases: (Omit<Window, 'shape' | 'dilations'> & { shape: Window['shape'] })[] = [
+    { shape: [2, 7, 6, 3], filter: [3, 3], strides: [1, 1], pad: 'same' },
+    { shape: [2, 7, 6, 3], filter: [1, 1], strides: [1, 1], pad: 'valid' },
+    { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 2], pad: 'same' },
+    { shape: [1, 8, 8, 2], filter: [2, 3], strides: [2, 1], pad: 'valid' },
+    { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 1], pad: [[2, 0], [1, 1]] },
+    { shape: [1, 9, 7, 2], filter: [4, 2], strides: [3, 2], pad: 'same' },
+  ];
+  for (const c of cases) {
+    it(`matches the definition: filter ${c.filter}, strides ${c.strides}, pad ${JSON.stringify(c.pad)}`, async () => {
+      const w: Window = { ...c, dilations: [1, 1] };
+      const x = seededTensor(w.shape, 14) as tf.Tensor4D;
+      const filter = seededTensor([...c.filter, w.shape[3], 4], 15) as tf.Tensor4D;
+      const pad = Array.isArray(c.pad) ? ([[0, 0], ...c.pad, [0, 0]] as tf.backend_util.ExplicitPadding) : c.pad;
+      const y = tf.conv2d(x, filter, c.strides, pad);
+      const dy = seededTensor(y.shape, 16);
+      const reference = conv2dReference(w, await x.data(), await filter.data(), 4, await dy.data());
+      await withoutLeak(async () => {
+        const attrs = { strides: c.strides, pad, inputShape: w.shape, dataFormat: 'NHWC' };
+        await expectKernel(conv2dBackpropInputKernel, { dy, filter }, attrs, reference.dx, 1e-5);
+        const dx = await withBackendGapFixes(async () => gradientOf((input) => tf.conv2d(as4d(input), filter, c.strides, pad), x, dy));
+        await expectClose(dx, reference.dx, 1e-5);
+        dx.dispose();
+      });
+      tf.dispose([x, filter, y, dy]);
+    });
+  }
 });
 
 describe('withBackendGapFixes: max pooling input gradient', () => {

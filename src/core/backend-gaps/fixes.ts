@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { completeBatchNormInputs } from './batch-norm-inputs';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseBackpropInputKernel } from './depthwise-backprop-input';
 import { conv2dBackpropFilterKernel, depthwiseBackpropFilterKernel } from './filter-gradients';
 import type { KernelFix } from './kernel-slots';
@@ -9,6 +10,8 @@ import { type FilterGradientKernel, zeroFilterGradientKernel } from './zero-filt
 
 /** Backends whose own `MaxPoolGrad` is wrong (all-non-positive windows, tfjs-backend-wasm 4.22). */
 const FAULTY_MAX_POOL_GRAD = new Set(['wasm']);
+/** Backends whose `Conv2DBackpropInput` is far slower than their forward `Conv2D` (tfjs-backend-wasm 4.22). */
+const SLOW_CONV2D_BACKPROP_INPUT = new Set(['wasm']);
 
 /** Registers `build(backend)` where the backend has no such kernel, keeps the backend's own otherwise. */
 function whereMissing(
@@ -35,6 +38,25 @@ const maxPoolGrad: KernelFix = {
       : undefined,
 };
 
+/** NHWC input gradients through the forward convolution where that is faster; other formats keep the original. */
+const conv2dBackpropInput: KernelFix = {
+  kernelName: tf.Conv2DBackpropInput,
+  priority: 0,
+  install: (original, backendName) => {
+    if (original === undefined || !SLOW_CONV2D_BACKPROP_INPUT.has(backendName)) return undefined;
+    const replacement = conv2dBackpropInputKernel(backendName);
+    return {
+      config: {
+        ...original,
+        kernelFunc: (args) => {
+          const format = (args.attrs as unknown as tf.Conv2DBackpropInputAttrs | undefined)?.dataFormat ?? 'NHWC';
+          return format === 'NHWC' ? replacement.kernelFunc(args) : original.kernelFunc(args);
+        },
+      },
+    };
+  },
+};
+
 const batchNorm: KernelFix = {
   kernelName: tf.FusedBatchNorm,
   priority: 0,
@@ -58,6 +80,7 @@ export function backendGapFixes(zeroFilterGradients: boolean): KernelFix[] {
     depthwiseBackpropInput,
     unsortedSegmentSum,
     maxPoolGrad,
+    conv2dBackpropInput,
     batchNorm,
     ...(zeroFilterGradients ? [zeroConv2dFilter, zeroDepthwiseFilter] : [exactConv2dFilter, exactDepthwiseFilter]),
   ];
