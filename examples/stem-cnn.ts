@@ -4,13 +4,11 @@
  * IOHandler. The demo explains it with `stemScores`: which colour and which edge filter carry the
  * decision, and where in the image.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { layers } from '../src/index';
-import { nodeFileSystem } from '../src/node/index';
 import { COLOUR_CLASSES, colourOrientationSet, ORIENTATION_CLASSES } from './data/colour-orientation';
+import { loadOrTrain } from './support/cached-model';
 import { testAccuracy, trainClassifier } from './support/train';
 
 export const STEM_IMAGE_SIZE = 16;
@@ -46,20 +44,18 @@ function buildStemCnn(): tfl.Sequential {
 /** Trains the stem CNN (or loads it from `cacheDir`); returns it with its accuracy on a test set. */
 export async function trainedStemCnn(cacheDir: string, log: (line: string) => void = console.log) {
   const test = stemDataSet(300, 12);
-  const file = join(cacheDir, 'model.json');
-  let model: tfl.LayersModel;
-  if (existsSync(file)) {
-    model = await tfl.loadLayersModel(nodeFileSystem(file));
-    log(`loaded the stem CNN from ${file}`);
-  } else {
-    model = buildStemCnn();
-    const train = stemDataSet(1200, 11);
-    const started = performance.now();
-    await trainClassifier(model, [train.x, train.y], { epochs: 4 });
-    log(`trained the stem CNN on ${train.labels.length} stripe images in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    tf.dispose([train.x, train.y]);
-    await model.save(nodeFileSystem(file));
-  }
+  const model = await loadOrTrain(
+    cacheDir,
+    'stem CNN',
+    async () => {
+      const cnn = buildStemCnn();
+      const train = stemDataSet(1200, 11);
+      await trainClassifier(cnn, [train.x, train.y], { epochs: 4 });
+      tf.dispose([train.x, train.y]);
+      return { model: cnn, what: `${train.labels.length} stripe images` };
+    },
+    log,
+  );
   const accuracy = await testAccuracy(model, [test.x, test.y]);
   return { model, accuracy, test };
 }

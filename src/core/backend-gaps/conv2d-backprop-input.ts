@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
-import { dilateSpatial, padSpatial } from './strided-windows';
+import { spreadForInputGradient } from './strided-windows';
 
 /**
  * `Conv2DBackpropInput` (the input gradient of a convolution) computed with the backend's forward
@@ -26,15 +26,7 @@ export function conv2dBackpropInputKernel(backendName: string): tf.KernelConfig 
       pad,
       dimRoundingMode,
     );
-    const spread = dilateSpatial(dy as tf.Tensor4D, [info.strideHeight, info.strideWidth]);
-    const top = fh - 1 - info.padInfo.top;
-    const left = fw - 1 - info.padInfo.left;
-    const padded = padSpatial(spread, {
-      top,
-      bottom: info.inHeight + fh - 1 - spread.shape[1] - top,
-      left,
-      right: info.inWidth + fw - 1 - spread.shape[2] - left,
-    });
+    const padded = spreadForInputGradient(dy as tf.Tensor4D, info);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(padded, flipped, 1, 'valid');
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
-import { dilateSpatial, padSpatial } from './strided-windows';
+import { spreadForInputGradient } from './strided-windows';
 
 /**
  * `DepthwiseConv2dNativeBackpropInput` (the input gradient of a depthwise convolution) for a backend
@@ -27,15 +27,7 @@ export function depthwiseBackpropInputKernel(backendName: string): tf.KernelConf
       dimRoundingMode,
       true,
     );
-    const spread = dilateSpatial(dy as tf.Tensor4D, [info.strideHeight, info.strideWidth]);
-    const top = info.effectiveFilterHeight - 1 - info.padInfo.top;
-    const left = info.effectiveFilterWidth - 1 - info.padInfo.left;
-    const padded = padSpatial(spread, {
-      top,
-      bottom: info.inHeight + info.effectiveFilterHeight - 1 - spread.shape[1] - top,
-      left,
-      right: info.inWidth + info.effectiveFilterWidth - 1 - spread.shape[2] - left,
-    });
+    const padded = spreadForInputGradient(dy as tf.Tensor4D, info);
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [fh, fw, channels * multiplier, 1]) as tf.Tensor4D;
     const perProduct = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [
       info.dilationHeight,

@@ -107,3 +107,21 @@ export function placeWindowTap(
     right: width - colOffset - spread.shape[2],
   });
 }
+
+/**
+ * The output gradient `dy` of a strided convolution laid out so that a stride-1 'valid' correlation
+ * with the spatially flipped filter gives the input gradient: `s − 1` zeros between rows and columns,
+ * then padded by `f_eff − 1 − p` before (and up to the input size after), where `f_eff` is the
+ * dilated filter size and `p` the forward padding (negative sizes crop).
+ */
+export function spreadForInputGradient(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const spread = dilateSpatial(dy, [info.strideHeight, info.strideWidth]);
+  const top = info.effectiveFilterHeight - 1 - info.padInfo.top;
+  const left = info.effectiveFilterWidth - 1 - info.padInfo.left;
+  return padSpatial(spread, {
+    top,
+    bottom: info.inHeight + info.effectiveFilterHeight - 1 - spread.shape[1] - top,
+    left,
+    right: info.inWidth + info.effectiveFilterWidth - 1 - spread.shape[2] - left,
+  });
+}
