@@ -14,7 +14,13 @@ describe('targets and model outputs', () => {
     const spatial = (v: tf.Tensor) => tf.mul(tf.expandDims(v, 1), tf.reshape(tf.tensor1d([1, 2]), [1, 2, 1]));
     const g = await saliency(spatial, x, { target: 4, abs: false });
     expect(Array.from(await g.data())).toEqual([0, 2, 0, 0, 2, 0]);
-    [map, g].forEach((t) => t.dispose());
+    // target: 0 (or one 0 per example) on a single-output model selects that output, with or without masks.
+    const indexed = await saliency(single, x, { target: 0, abs: false });
+    const perExample = await saliency(single, x, { target: [0, 0], abs: false });
+    await expectClose(indexed, map, 1e-6);
+    await expectClose(perExample, map, 1e-6);
+    await expectRejectsWithoutLeak(() => saliency(single, x, { target: 1 }), /index 1 is out of range: the model gives 1 outputs/);
+    [map, g, indexed, perExample].forEach((t) => t.dispose());
   });
 
   it('rejects models with several outputs or a wrong batch axis, and bad target functions', async () => {

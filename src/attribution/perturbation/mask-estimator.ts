@@ -52,7 +52,10 @@ function maskedCopies(x: tf.Tensor, masks: tf.Tensor2D, examples: Int32Array): t
 function repeatEach(values: Float32Array, times: number): Float32Array {
   if (times === 1) return values;
   const out = new Float32Array(values.length * times);
-  for (let i = 0; i < values.length; i++) out.fill(values[i], i * times, (i + 1) * times);
+  for (let i = 0, j = 0; i < values.length; i++) {
+    const value = values[i];
+    for (let end = j + times; j < end; j++) out[j] = value;
+  }
   return out;
 }
 
