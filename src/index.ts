@@ -12,6 +12,7 @@ export type { ModelLike, ForwardFunction } from './core/model';
 export { toForwardFunction } from './core/model';
 export type { Target } from './core/target';
 export type { CommonOptions } from './core/options';
+export type { ScoreTransform } from './core/score-transform';
 export { DEFAULT_BATCH_SIZE } from './core/options';
 export { GlassboxArgumentError, GlassboxModelError } from './core/errors';
 export { withBackendGapFixes, withBackendGapFixesSync, type BackendGapOptions } from './core/backend-gaps';
