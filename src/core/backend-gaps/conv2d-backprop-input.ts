@@ -17,15 +17,8 @@ import { spreadForInputGradient } from './strided-windows';
 export function conv2dBackpropInputKernel(backendName: string): tf.KernelConfig {
   return opKernel(tf.Conv2DBackpropInput, backendName, ({ dy, filter }, attrs) => {
     const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    const [fh, fw, inChannels, outChannels] = filter.shape;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      [fh, fw, inChannels, outChannels],
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
+    const filterShape = filter.shape as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode);
     const padded = spreadForInputGradient(dy as tf.Tensor4D, info);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(padded, flipped, 1, 'valid');
