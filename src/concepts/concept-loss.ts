@@ -88,6 +88,8 @@ export function conceptMasksFromLabels(labels: tf.Tensor, groups: ConceptGroupsL
   }
   return tf.tidy(() => {
     const perGroup = tf.unstack(tf.cast(labels, 'int32'), labels.rank - 1);
-    return tf.cast(tf.concat(perGroup.map((index, g) => tf.oneHot(index, sizes[g])), -1), 'float32');
+    // tf.oneHot refuses depth 1: a one-concept group is "index = 0".
+    const oneHot = (index: tf.Tensor, size: number) => (size === 1 ? tf.expandDims(tf.cast(tf.equal(index, 0), 'int32'), -1) : tf.oneHot(index, size));
+    return tf.cast(tf.concat(perGroup.map((index, g) => oneHot(index, sizes[g])), -1), 'float32');
   });
 }

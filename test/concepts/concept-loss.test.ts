@@ -83,6 +83,17 @@ describe('concept loss', () => {
     tf.dispose([labels, masks]);
   });
 
+  it('handles a group of one concept (present: index 0; anything else: no label)', async () => {
+    const labels = tf.tensor([[0, 1], [-1, 0], [0, -1]], [3, 2], 'int32');
+    const masks = await expectNoLeak(() => conceptMasksFromLabels(labels, [1, 2]));
+    expect(await masks.array()).toEqual([
+      [1, 0, 1],
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
+    tf.dispose([labels, masks]);
+  });
+
   it('rejects group sizes that do not add up and mismatched labels, leaking nothing', async () => {
     const p = tf.ones([4, 5]);
     const before = tf.memory().numTensors;
