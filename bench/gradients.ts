@@ -23,7 +23,7 @@ async function overheads(name: string, model: ModelLike, inputShape: number[], t
   const one = tf.slice(batch, 0, 1);
   const predict = (x: tf.Tensor) =>
     Promise.resolve(
-      tf.tidy(() => (typeof model === 'function' ? model(x) : model instanceof tfc.GraphModel ? (model.predict(x) as tf.Tensor) : (model.predict(x) as tf.Tensor))),
+      tf.tidy(() => (typeof model === 'function' ? (model(x) as tf.Tensor) : model instanceof tfc.GraphModel ? (model.predict(x) as tf.Tensor) : (model.predict(x) as tf.Tensor))),
     );
   const predictMs = await medianMs(() => predict(batch));
   const saliencyMs = await medianMs(() => saliency(model, batch, { target, batchSize: n }));

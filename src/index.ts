@@ -8,12 +8,10 @@
 import '@tensorflow/tfjs-layers';
 
 // --- core ---------------------------------------------------------------------------------------
-export type { ModelLike, ForwardFunction } from './core/model';
-export { toForwardFunction } from './core/model';
-export type { Target } from './core/target';
-export type { CommonOptions } from './core/options';
-export type { ScoreTransform } from './core/score-transform';
-export { DEFAULT_BATCH_SIZE } from './core/options';
+export type { ModelLike } from './core/model';
+export type { Target, TargetFunction } from './core/target';
+export type { BatchSize, CommonOptions } from './core/options';
+export { SCORE_TRANSFORMS, type ScoreTransform } from './core/score-transform';
 export { GlassboxArgumentError, GlassboxModelError } from './core/errors';
 export { withBackendGapFixes, withBackendGapFixesSync, type BackendGapOptions } from './core/backend-gaps';
 
@@ -50,7 +48,7 @@ export { rise, type RiseOptions } from './attribution/perturbation/rise';
 export { mfpp, MFPP_SCORES, type MfppOptions, type MfppScore } from './attribution/perturbation/mfpp';
 export { occlusion, type OcclusionOptions } from './attribution/perturbation/occlusion';
 export { slic, type SlicOptions, type Superpixels, type PixelArray } from './attribution/perturbation/superpixels';
-export { gradCam, zoomCam, type GradCamOptions, type ZoomCamOptions } from './attribution/cam';
+export * from './attribution/cam/index';
 
 // --- interpretable layers -----------------------------------------------------------------------
 export {
@@ -122,7 +120,6 @@ export {
   type InfidelityPerturbation,
   type InfidelityPerturbationResult,
 } from './metrics/infidelity';
-export { METRIC_SCORES, type MetricScore } from './metrics/scored-rows';
 
 // --- visualisation ------------------------------------------------------------------------------
 export { applyColormap, type Colormap, type ColormapName, COLORMAP_NAMES, COLORMAPS } from './viz/colormap';

@@ -7,11 +7,14 @@
  * candidates differ only in σ.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { throwIfAborted } from '../core/errors';
-import type { ModelLike } from '../core/model';
+import { describeValue, GlassboxArgumentError, throwIfAborted } from '../core/errors';
+import { prepareInputs } from '../core/inputs';
+import { resolveModel, type ModelLike } from '../core/model';
+import { optionKeys } from '../core/option-keys';
+import { checkOptions, COMMON_OPTION_KEYS } from '../core/options';
 import { seedOption } from '../core/seeded-random';
 import { resolveTarget } from '../core/target';
-import { assertBatchedTensor, assertInteger, assertNumberInRange } from '../core/validate';
+import { assertInteger, assertNumberInRange } from '../core/validate';
 import { totalVariation } from '../metrics/total-variation';
 import { smoothTaylor, type SmoothTaylorOptions } from './smooth-taylor';
 
@@ -42,13 +45,24 @@ export interface AdaptiveSmoothTaylorResult {
   objectives: number[];
 }
 
+const ADAPTIVE_KEYS = optionKeys<AdaptiveSmoothTaylorOptions>()(
+  'objective',
+  'learningRate',
+  'decay',
+  'patience',
+  'maxIterations',
+  'roots',
+  'seed',
+  ...COMMON_OPTION_KEYS,
+);
+
 /** SmoothTaylor with the noise scale searched per example (see the module description). */
 export async function adaptiveSmoothTaylor(
   model: ModelLike,
   x: tf.Tensor,
   options: AdaptiveSmoothTaylorOptions = {},
 ): Promise<AdaptiveSmoothTaylorResult> {
-  assertBatchedTensor(x, 'x');
+  const common = checkOptions(options, ADAPTIVE_KEYS);
   const learningRate = options.learningRate ?? 0.1;
   assertNumberInRange(learningRate, 'options.learningRate', { min: 0, minExclusive: true });
   const decay = options.decay ?? 0.9;
@@ -58,20 +72,28 @@ export async function adaptiveSmoothTaylor(
   const maxIterations = options.maxIterations ?? 20;
   assertInteger(maxIterations, 'options.maxIterations', 0);
   const objective = options.objective ?? totalVariationObjective;
+  if (typeof objective !== 'function') {
+    throw new GlassboxArgumentError('options.objective', `expected a function (attribution, example) => Promise<number>, got ${describeValue(objective)}`);
+  }
   const seed = seedOption(options.seed);
-  const selector = await resolveTarget(options.target, x.shape[0]);
+  // The search reads x once per example over many awaits: it works on a snapshot.
+  const batch = await prepareInputs(x, resolveModel(model, common.output));
+  const smoothTaylorOptions = { roots: options.roots, output: common.output, batchSize: common.batchSize, signal: common.signal };
 
   const best: tf.Tensor[] = [];
   const noiseScales: number[] = [];
   const objectives: number[] = [];
   try {
-    for (let e = 0; e < x.shape[0]; e++) {
-      const example = tf.slice(x, e, 1);
+    const input = batch.tensors[0];
+    const n = batch.numExamples;
+    const selector = await resolveTarget(options.target, n);
+    for (let e = 0; e < n; e++) {
+      const example = tf.slice(input, e, 1);
       try {
         const target = selector.indices === null ? options.target : selector.indices[e];
         const evaluate = async (sigma: number) => {
-          throwIfAborted(options.signal);
-          const attribution = await smoothTaylor(model, example, { ...options, target, seed, noiseScale: sigma, onProgress: undefined });
+          throwIfAborted(common.signal);
+          const attribution = await smoothTaylor(model, example, { ...smoothTaylorOptions, target, seed, noiseScale: sigma });
           return { sigma, attribution, score: await objective(attribution, example) };
         };
         const meanAbs = tf.tidy(() => tf.mean(tf.abs(example)));
@@ -81,14 +103,16 @@ export async function adaptiveSmoothTaylor(
         best.push(result.attribution);
         noiseScales.push(result.sigma);
         objectives.push(result.score);
-        options.onProgress?.(e + 1, x.shape[0]);
+        common.onProgress?.(e + 1, n);
       } finally {
         example.dispose();
       }
     }
+    throwIfAborted(common.signal);
     return { attribution: tf.concat(best, 0), noiseScales, objectives };
   } finally {
     best.forEach((t) => t.dispose());
+    batch.dispose();
   }
 }
 

@@ -5,10 +5,12 @@
  * - Gradient × Input (Shrikumar et al. 2016): `x ⊙ ∂f_c/∂x`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulateOverPoints } from '../core/accumulate';
+import { collectOverRows } from '../core/accumulate';
 import type { ModelLike } from '../core/model';
-import type { CommonOptions } from '../core/options';
-import { exampleRange, prepareCall } from '../core/prepare';
+import { optionKeys } from '../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../core/options';
+import { exampleRows, prepareCall } from '../core/prepare';
+import { assertBoolean } from '../core/validate';
 
 /** Options of {@link saliency}. */
 export interface SaliencyOptions extends CommonOptions {
@@ -16,41 +18,48 @@ export interface SaliencyOptions extends CommonOptions {
   abs?: boolean;
 }
 
+const SALIENCY_KEYS = optionKeys<SaliencyOptions>()('abs', ...COMMON_OPTION_KEYS);
+const GRADIENT_X_INPUT_KEYS = optionKeys<CommonOptions>()(...COMMON_OPTION_KEYS);
+
 /**
- * Saliency map `|∂f_c/∂x|` (Simonyan, Vedaldi, Zisserman 2014), one per example, shaped like `x`.
+ * Saliency map `|∂f_c/∂x|` (Simonyan, Vedaldi, Zisserman 2014), one per example, shaped like `x` (one
+ * map per input when `x` is an array).
  * @example
  * const map = await saliency(model, images, { target: 3 });
  */
-export async function saliency(model: ModelLike, x: tf.Tensor, options: SaliencyOptions = {}): Promise<tf.Tensor> {
-  const abs = options.abs ?? true;
-  return inputGradientAttribution(model, x, options, (gradients) => (abs ? tf.abs(gradients) : gradients));
+export async function saliency(model: ModelLike, x: tf.Tensor, options?: SaliencyOptions): Promise<tf.Tensor>;
+export async function saliency(model: ModelLike, x: tf.Tensor[], options?: SaliencyOptions): Promise<tf.Tensor[]>;
+export async function saliency(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: SaliencyOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
+  const abs = assertBoolean(options?.abs ?? true, 'options.abs');
+  return inputGradientAttribution(model, x, options, SALIENCY_KEYS, (gradient) => (abs ? tf.abs(gradient) : gradient));
 }
 
 /** Gradient × Input `x ⊙ ∂f_c/∂x` (Shrikumar et al. 2016), shaped like `x`. */
-export async function gradientXInput(model: ModelLike, x: tf.Tensor, options: CommonOptions = {}): Promise<tf.Tensor> {
-  return inputGradientAttribution(model, x, options, (gradients, inputs) => tf.mul(gradients, inputs));
+export async function gradientXInput(model: ModelLike, x: tf.Tensor, options?: CommonOptions): Promise<tf.Tensor>;
+export async function gradientXInput(model: ModelLike, x: tf.Tensor[], options?: CommonOptions): Promise<tf.Tensor[]>;
+export async function gradientXInput(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: CommonOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
+  return inputGradientAttribution(model, x, options, GRADIENT_X_INPUT_KEYS, (gradient, input) => tf.mul(gradient, input));
 }
 
-/** One gradient per example, mapped by `combine(gradient, input)`, in chunks of `batchSize`. */
+/** One gradient per example and input, mapped by `combine(gradient, input)`, in chunks. */
 async function inputGradientAttribution(
   model: ModelLike,
-  x: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
   options: CommonOptions,
-  combine: (gradients: tf.Tensor, inputs: tf.Tensor) => tf.Tensor,
-): Promise<tf.Tensor> {
-  const call = await prepareCall(model, x, options);
+  keys: readonly string[],
+  combine: (gradient: tf.Tensor, input: tf.Tensor) => tf.Tensor,
+): Promise<tf.Tensor | tf.Tensor[]> {
+  const call = await prepareCall(model, x, options, { keys, gradients: true });
   try {
-    const [attribution] = await accumulateOverPoints({
+    const attributions = await collectOverRows({
       ...call.plan,
-      forward: call.forward,
-      target: call.target,
-      numExamples: call.numExamples,
+      evaluator: call.evaluator,
       total: call.numExamples,
       needs: 'gradients',
-      points: (start, count) => ({ inputs: tf.slice(call.input, start, count), examples: exampleRange(start, count) }),
-      terms: (rows, evaluation) => [combine(evaluation.gradients!, rows.inputs)],
+      points: (start, count) => exampleRows(call, start, count),
+      terms: (rows, evaluation) => evaluation.gradients!.map((g, k) => combine(g, rows.inputs[k])),
     });
-    return attribution;
+    return call.result(attributions);
   } finally {
     call.dispose();
   }

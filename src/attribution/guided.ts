@@ -10,17 +10,34 @@
  * await the call before starting them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { resolveReference } from '../core/inputs';
 import type { ModelLike } from '../core/model';
+import { optionKeys } from '../core/option-keys';
+import { COMMON_OPTION_KEYS } from '../core/options';
+import { prepareCall } from '../core/prepare';
 import { pathIntegral, type IntegratedGradientsOptions } from './integrated-gradients';
 import { quadrature } from './quadrature';
+
+const GUIDED_IG_KEYS = optionKeys<IntegratedGradientsOptions>()('steps', 'method', 'baseline', ...COMMON_OPTION_KEYS);
 
 /**
  * Guided IG of the target score, shaped like `x` (same options and defaults as
  * {@link integratedGradients}: 50 Gauss–Legendre steps, baseline 0).
  */
 export async function guidedIntegratedGradients(model: ModelLike, x: tf.Tensor, options: IntegratedGradientsOptions = {}): Promise<tf.Tensor> {
-  const { alphas, weights } = quadrature(options.method ?? 'gausslegendre', options.steps ?? 50);
-  return withGuidedGradients(() => pathIntegral(model, x, options, alphas, weights));
+  const call = await prepareCall(model, x, options, { keys: GUIDED_IG_KEYS, gradients: true });
+  try {
+    const { alphas, weights } = quadrature(options.method ?? 'gausslegendre', options.steps ?? 50);
+    const baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
+    try {
+      const [attribution] = await withGuidedGradients(() => pathIntegral(call, call.evaluator, baselines, alphas, weights));
+      return attribution;
+    } finally {
+      baselines.forEach((b) => b.dispose());
+    }
+  } finally {
+    call.dispose();
+  }
 }
 
 type GradFunc = tf.GradConfig['gradFunc'];

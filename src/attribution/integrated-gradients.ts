@@ -2,15 +2,23 @@
  * Integrated Gradients (Sundararajan, Taly, Yan 2017):
  * `IG(x) = (x − b) ⊙ Σ_k w_k ∇f_c(b + α_k (x − b))` with the quadrature `(α_k, w_k)` of `method`.
  * Completeness: `Σ IG(x) ≈ f_c(x) − f_c(b)`; {@link integratedGradientsDelta} measures the gap.
+ * Models with several inputs move along one path in all inputs together; the result has one tensor per
+ * input and completeness holds for their sum.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accumulateOverPoints } from '../core/accumulate';
+import type { Evaluator } from '../core/evaluate';
 import { GlassboxArgumentError } from '../core/errors';
+import { resolveReference } from '../core/inputs';
 import type { ModelLike } from '../core/model';
-import type { CommonOptions } from '../core/options';
-import { exampleRange, perRow, prepareCall } from '../core/prepare';
-import { assertBatchedTensor, resolveBaseline } from '../core/validate';
+import { optionKeys } from '../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../core/options';
+import { perRow, prepareCall, type PreparedCall } from '../core/prepare';
+import { assertBatchedTensor, assertAllFinite } from '../core/validate';
 import { quadrature, type QuadratureMethod } from './quadrature';
+
+/** A baseline: a number, or a tensor shaped like `x`, like `[1, ...features]`, or `[C]` (per channel); an array of these for several inputs. */
+export type Baseline = number | tf.Tensor | (number | tf.Tensor)[];
 
 /** Options of {@link integratedGradients}. */
 export interface IntegratedGradientsOptions extends CommonOptions {
@@ -18,118 +26,163 @@ export interface IntegratedGradientsOptions extends CommonOptions {
   steps?: number;
   /** Quadrature rule (default `'gausslegendre'`, as Captum). */
   method?: QuadratureMethod;
-  /** Baseline: a number, or a tensor shaped like `x` or `[1, ...features]` (default 0). */
-  baseline?: number | tf.Tensor;
+  /** Baseline (default 0). */
+  baseline?: Baseline;
 }
 
+const IG_KEYS = optionKeys<IntegratedGradientsOptions>()('steps', 'method', 'baseline', ...COMMON_OPTION_KEYS);
+
 /**
- * Integrated Gradients of the target score, shaped like `x`. `batchSize` bounds how many path points go
- * through the model at once; the result does not depend on it.
+ * Integrated Gradients of the target score, shaped like `x` (one tensor per input when `x` is an array).
+ * The path points of all examples go through the model in chunks (`batchSize`); the result does not
+ * depend on the chunking, and peak memory does not grow with `steps`.
  * @example
  * const ig = await integratedGradients(model, x, { target: 7, steps: 64, baseline: 0 });
  */
-export async function integratedGradients(model: ModelLike, x: tf.Tensor, options: IntegratedGradientsOptions = {}): Promise<tf.Tensor> {
-  const { alphas, weights } = quadrature(options.method ?? 'gausslegendre', options.steps ?? 50);
-  return pathIntegral(model, x, options, alphas, weights);
+export async function integratedGradients(model: ModelLike, x: tf.Tensor, options?: IntegratedGradientsOptions): Promise<tf.Tensor>;
+export async function integratedGradients(model: ModelLike, x: tf.Tensor[], options?: IntegratedGradientsOptions): Promise<tf.Tensor[]>;
+export async function integratedGradients(
+  model: ModelLike,
+  x: tf.Tensor | tf.Tensor[],
+  options: IntegratedGradientsOptions = {},
+): Promise<tf.Tensor | tf.Tensor[]> {
+  const call = await prepareCall(model, x, options, { keys: IG_KEYS, gradients: true });
+  try {
+    const { alphas, weights } = quadrature(options.method ?? 'gausslegendre', options.steps ?? 50);
+    const baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
+    try {
+      return call.result(await pathIntegral(call, call.evaluator, baselines, alphas, weights));
+    } finally {
+      baselines.forEach((b) => b.dispose());
+    }
+  } finally {
+    call.dispose();
+  }
 }
 
 /**
- * The shared path integral of (guided) IG: `(x − b) ⊙ Σ_k w_k ∇f_c(b + α_k (x − b))`. Rows are ordered
- * example-major (row r is example ⌊r/n⌋, point r mod n).
+ * The path integral of (guided) IG, one tensor per input: `(x − b) ⊙ Σ_k w_k ∇f_c(b + α_k (x − b))`.
+ * Rows are ordered example-major (row r is example ⌊r/n⌋, point r mod n). `evaluator` may differ from
+ * the call's (e.g. one with modified backward rules).
  */
 export async function pathIntegral(
-  model: ModelLike,
-  x: tf.Tensor,
-  options: IntegratedGradientsOptions,
+  call: PreparedCall,
+  evaluator: Evaluator,
+  baselines: tf.Tensor[],
   alphas: Float64Array,
   weights: Float64Array,
-): Promise<tf.Tensor> {
-  const call = await prepareCall(model, x, options);
-  let baseline: tf.Tensor | undefined;
+): Promise<tf.Tensor[]> {
   const steps = alphas.length;
-  const featureRank = call.featureShape.length;
+  const inputs = call.inputs.tensors;
+  const integrals = await accumulateOverPoints({
+    ...call.plan,
+    evaluator,
+    numExamples: call.numExamples,
+    total: call.numExamples * steps,
+    needs: 'gradients',
+    points: (start, count) => {
+      const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / steps));
+      const rowAlphas = Float32Array.from({ length: count }, (_, i) => alphas[(start + i) % steps]);
+      const indices = tf.tensor1d(examples, 'int32');
+      const points = inputs.map((input, k) => {
+        const origin = tf.gather(baselines[k], indices);
+        const destination = tf.gather(input, indices);
+        return tf.add(origin, tf.mul(perRow(rowAlphas, input.rank - 1), tf.sub(destination, origin)));
+      });
+      return { inputs: points, examples };
+    },
+    terms: (rows, evaluation) => {
+      const rowWeights = Float32Array.from({ length: rows.count }, (_, i) => weights[(rows.start + i) % steps]);
+      return evaluation.gradients!.map((g) => tf.mul(g, perRow(rowWeights, g.rank - 1)));
+    },
+  });
   try {
-    baseline = resolveBaseline(options.baseline, call.input);
-    const from = baseline;
-    const [integral] = await accumulateOverPoints({
-      ...call.plan,
-      forward: call.forward,
-      target: call.target,
-      numExamples: call.numExamples,
-      total: call.numExamples * steps,
-      needs: 'gradients',
-      points: (start, count) => {
-        const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / steps));
-        const rowAlphas = Float32Array.from({ length: count }, (_, i) => alphas[(start + i) % steps]);
-        const indices = tf.tensor1d(examples, 'int32');
-        const origin = tf.gather(from, indices);
-        const destination = tf.gather(call.input, indices);
-        return { inputs: tf.add(origin, tf.mul(perRow(rowAlphas, featureRank), tf.sub(destination, origin))), examples };
-      },
-      terms: (rows, evaluation) => {
-        const rowWeights = Float32Array.from({ length: rows.count }, (_, i) => weights[(rows.start + i) % steps]);
-        return [tf.mul(evaluation.gradients!, perRow(rowWeights, featureRank))];
-      },
-    });
-    const attribution = tf.tidy(() => tf.mul(tf.sub(call.input, from), integral));
-    integral.dispose();
-    return attribution;
+    return tf.tidy(() => integrals.map((integral, k) => tf.mul(tf.sub(inputs[k], baselines[k]), integral)));
   } finally {
-    baseline?.dispose();
-    call.dispose();
+    integrals.forEach((t) => t.dispose());
   }
 }
 
 /** Options of {@link integratedGradientsDelta}. */
 export interface IntegratedGradientsDeltaOptions extends CommonOptions {
   /** The baseline the attributions were computed with (default 0). */
-  baseline?: number | tf.Tensor;
+  baseline?: Baseline;
 }
 
+const DELTA_KEYS = optionKeys<IntegratedGradientsDeltaOptions>()('baseline', ...COMMON_OPTION_KEYS);
+
 /**
- * Convergence delta of an IG attribution, per example: `δ = Σ IG(x) − (f_c(x) − f_c(b))`. Small |δ|
- * means the quadrature resolved the path integral (completeness axiom).
+ * Convergence delta of an attribution that should be complete (IG, DeepLift, layer IG), per example:
+ * `δ = Σ A(x) − (f_c(x) − f_c(b))`, summed over every input's attribution. Small |δ| means the
+ * quadrature resolved the path integral (completeness axiom).
  */
 export async function integratedGradientsDelta(
   model: ModelLike,
-  x: tf.Tensor,
-  attributions: tf.Tensor,
+  x: tf.Tensor | tf.Tensor[],
+  attributions: tf.Tensor | tf.Tensor[],
   options: IntegratedGradientsDeltaOptions = {},
 ): Promise<tf.Tensor1D> {
-  assertBatchedTensor(x, 'x');
-  assertBatchedTensor(attributions, 'attributions');
-  if (!tf.util.arraysEqual(attributions.shape, x.shape)) {
-    throw new GlassboxArgumentError('attributions', `expected the shape of x [${x.shape.join(', ')}], got [${attributions.shape.join(', ')}]`);
-  }
-  const call = await prepareCall(model, x, options);
-  let baseline: tf.Tensor | undefined;
-  const n = call.numExamples;
+  const call = await prepareCall(model, x, options, { keys: DELTA_KEYS, gradients: false });
+  let baselines: tf.Tensor[] = [];
+  let snapshots: tf.Tensor[] = [];
   try {
-    baseline = resolveBaseline(options.baseline, call.input);
-    const baselines = baseline;
-    // Rows 0..n−1 are the inputs (+f), rows n..2n−1 the baselines (−f): the per-example sum is f(x) − f(b).
-    const [difference] = await accumulateOverPoints({
-      ...call.plan,
-      forward: call.forward,
-      target: call.target,
-      numExamples: n,
-      total: 2 * n,
-      needs: 'scores',
-      points: (start, count) => {
-        const rows = exampleRange(start, count);
-        const inputs = tf.concat(
-          Array.from(rows, (r) => tf.slice(r < n ? call.input : baselines, r % n, 1)),
-          0,
-        );
-        return { inputs, examples: Int32Array.from(rows, (r) => r % n) };
-      },
-      terms: (rows, evaluation) => [tf.mul(evaluation.scores!, tf.tensor1d(Array.from(rows.examples, (_, i) => (rows.start + i < n ? 1 : -1))))],
-    });
-    const delta = tf.tidy(() => tf.sub(tf.sum(tf.reshape(attributions, [n, -1]), 1), tf.reshape(difference, [n]))) as tf.Tensor1D;
-    difference.dispose();
-    return delta;
+    snapshots = checkAttributions(attributions, call).map((a) => tf.cast(a, 'float32'));
+    await assertAllFinite(snapshots, (i) => (call.inputs.single ? 'attributions' : `attributions[${i}]`));
+    const totals = tf.tidy(() => tf.addN(snapshots.map((a) => tf.sum(tf.reshape(a, [call.numExamples, -1]), 1))));
+    try {
+      baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
+      const difference = await scoreDifference(call, baselines);
+      try {
+        return tf.tidy(() => tf.sub(totals, difference) as tf.Tensor1D);
+      } finally {
+        difference.dispose();
+      }
+    } finally {
+      totals.dispose();
+    }
   } finally {
-    baseline?.dispose();
+    [...baselines, ...snapshots].forEach((t) => t.dispose());
     call.dispose();
   }
+}
+
+/** `f_c(x) − f_c(b)` per example, `[N]`: rows 0..N−1 are the inputs (+f), rows N..2N−1 the baselines (−f). */
+export async function scoreDifference(call: PreparedCall, baselines: tf.Tensor[]): Promise<tf.Tensor1D> {
+  const n = call.numExamples;
+  const [difference] = await accumulateOverPoints({
+    ...call.plan,
+    evaluator: call.evaluator,
+    numExamples: n,
+    total: 2 * n,
+    needs: 'scores',
+    points: (start, count) => {
+      const rows = Int32Array.from({ length: count }, (_, i) => start + i);
+      const pick = (k: number) =>
+        tf.concat(Array.from(rows, (r) => tf.slice(r < n ? call.inputs.tensors[k] : baselines[k], r % n, 1)), 0);
+      return { inputs: call.inputs.tensors.map((_, k) => pick(k)), examples: Int32Array.from(rows, (r) => r % n) };
+    },
+    terms: (rows, evaluation) => [
+      tf.mul(evaluation.scores, tf.tensor1d(Array.from(rows.examples, (_, i) => (rows.start + i < n ? 1 : -1)))),
+    ],
+  });
+  const flat = tf.reshape(difference, [n]) as tf.Tensor1D;
+  difference.dispose();
+  return flat;
+}
+
+/** The attributions, one per input and shaped like it. */
+function checkAttributions(attributions: unknown, call: PreparedCall): tf.Tensor[] {
+  const list = call.inputs.single ? [attributions] : attributions;
+  if (!Array.isArray(list) || list.length !== call.inputs.tensors.length) {
+    throw new GlassboxArgumentError('attributions', `expected one tensor per input of x (${call.inputs.tensors.length}), got ${Array.isArray(attributions) ? attributions.length : 1}`);
+  }
+  return list.map((a, i) => {
+    const argument = call.inputs.single ? 'attributions' : `attributions[${i}]`;
+    assertBatchedTensor(a, argument);
+    const shape = call.inputs.tensors[i].shape;
+    if (!tf.util.arraysEqual(a.shape, shape)) {
+      throw new GlassboxArgumentError(argument, `expected the shape of x [${shape.join(', ')}], got [${a.shape.join(', ')}]`);
+    }
+    return a;
+  });
 }

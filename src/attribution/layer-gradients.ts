@@ -1,181 +1,131 @@
 /**
- * Activations of named inner layers of a tfjs LayersModel and the gradients of the target score with
- * respect to them, for class-activation maps.
+ * Activations of inner layers of a LayersModel and the gradients of the target score with respect to
+ * them, for the class-activation maps and the layer attributions.
  *
- * The model is split with its own graph, not rebuilt: starting from the model's output, the layers'
- * inbound nodes give every node the output depends on, in execution order (Sequential and functional
- * models alike, skip connections and nested models included). The nodes are then run on concrete
- * tensors the way tfjs's own executor does (`layer.call` with each node's call arguments and masks),
- * with one change: the output `A_l` of each requested layer becomes `A_l + δ_l` with `δ_l = 0`. The
- * gradient of the score with respect to `δ_l` is `∂f_c/∂A_l`, the total derivative through every path
- * downstream of the layer, for all requested layers in one backward pass.
+ * The model runs through the package's graph runner ({@link runLayersModel}, nested models expanded),
+ * with one change: the output `A_l` of each requested layer becomes `A_l + δ_l` with `δ_l = 0`
+ * (optionally after the caller replaces `A_l`, e.g. by a point on an integration path). The gradient of
+ * the score with respect to `δ_l` is `∂f_c/∂A_l`, the total derivative through every path downstream
+ * of the layer, for all requested layers in one backward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { withBackendGapFixesSync } from '../core/backend-gaps';
-import { describeValue, GlassboxArgumentError } from '../core/errors';
-import type { TargetSelector } from '../core/target';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { GlassboxArgumentError } from '../core/errors';
+import type { Evaluator } from '../core/evaluate';
+import { tapedGradients } from '../core/input-gradient';
+import { applications, findLayer } from '../core/layers-graph';
+import type { MemoryProbe } from '../core/memory-budget';
+import type { ResolvedModel } from '../core/model';
+import { withRowContext } from '../core/row-context';
 
 type Layer = tfl.layers.Layer;
-type GraphNode = Layer['inboundNodes'][number];
-
-/** A LayersModel's graph, ready to run with taps on some layers' outputs. */
-export interface TappedGraph {
-  /** Execution order of the nodes the model output depends on. */
-  order: GraphNode[];
-  /** The nodes whose outputs are tapped, in the order the layer names were given. */
-  taps: GraphNode[];
-  model: tfl.LayersModel;
-}
 
 /**
- * Finds the layers named `names` in `model`'s graph. Errors name the argument and list the valid layer
- * names when one does not exist.
+ * The layers named `names` in the model (nested models included), each applied exactly once. Errors
+ * name `argument` (with `[i]` for several) and list the valid names.
  */
-export function tapLayers(model: tfl.LayersModel, names: string[], argument: string): TappedGraph {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new GlassboxArgumentError(
-      'model',
-      `expected a model with one input and one output, got ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
-    );
+export function tapLayers(model: ResolvedModel, names: readonly unknown[], argument: string, method: string): Layer[] {
+  const layersModel = model.layersModel;
+  if (layersModel === null || model.forwardTapped === undefined) {
+    throw new GlassboxArgumentError('model', `${method} needs a tf.LayersModel (its inner layers are read), got a ${model.kind === 'graph' ? 'GraphModel' : model.kind}`);
   }
-  const order = executionOrder(model.outputs[0]);
-  const candidates = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
-  const taps = names.map((name, i) => {
+  return names.map((name, i) => {
     const where = names.length === 1 ? argument : `${argument}[${i}]`;
-    if (typeof name !== 'string') throw new GlassboxArgumentError(where, `expected a layer name, got ${describeValue(name)}`);
-    const layer = candidates.find((l) => l.name === name);
-    if (layer === undefined) {
+    const layer = findLayer(layersModel, name, where);
+    const count = applications(layersModel, layer);
+    if (count !== 1) {
       throw new GlassboxArgumentError(
         where,
-        `the model has no layer named ${JSON.stringify(name)} (input layers excluded); its layers are: ${candidates.map((l) => l.name).join(', ')}`,
-      );
-    }
-    const nodes = order.filter((node) => node.outboundLayer === layer);
-    if (nodes.length !== 1 || nodes[0].outputTensors.length !== 1) {
-      throw new GlassboxArgumentError(
-        where,
-        nodes.length === 0
+        count === 0
           ? `layer ${JSON.stringify(name)} does not feed the model's output`
-          : `layer ${JSON.stringify(name)} must be applied once and give one output tensor to be explained`,
+          : `layer ${JSON.stringify(name)} runs ${count} times in the model; its output is ambiguous`,
       );
     }
-    return nodes[0];
+    return layer;
   });
-  return { order, taps, model };
 }
 
-/** Activations `A_l` of the tapped layers and gradients `∂Σ_rows f_c/∂A_l`, one pair per tap. */
+/** What {@link layerGradients} computed for a chunk of rows. */
 export interface LayerGradients {
+  /** Target scores `[rows]`. */
+  scores: tf.Tensor1D;
+  /** Each tapped layer's output `A_l` (as computed, before any replacement). */
   activations: tf.Tensor[];
+  /** `∂Σ_rows f_c/∂A_l` at the value the layer passed on, one per tapped layer. */
   gradients: tf.Tensor[];
 }
 
 /**
- * Runs the graph on `x` (rows of examples `examples`) and differentiates the sum of the target scores
- * with respect to every tapped layer's output (with the backend-gap fixes installed for the gradient
- * computation). The caller owns the results; nothing leaks when the model or the target throws.
+ * Runs the model on `inputs` (rows of examples `examples`) and differentiates the sum of the target
+ * scores with respect to every tapped layer's output. `replace(i, A_i)` may substitute the value the
+ * layer passes on (default: the activation itself). The caller owns the results; nothing leaks when
+ * the model or the target throws.
  */
-export function layerGradients(graph: TappedGraph, x: tf.Tensor, target: TargetSelector, examples: Int32Array): LayerGradients {
-  const shapes = activationShapes(graph, x);
-  const captured: tf.Tensor[] = [];
-  // An error thrown inside a taped function would leave tfjs's saved tensors behind: it is caught
-  // there, a value connected to every δ is returned so tfjs completes and frees the tape, and it is
-  // rethrown afterwards (the same pattern as the core's input gradient).
-  let failure: { error: unknown } | null = null;
-  const gradients = tf.tidy(() => {
+export function layerGradients(
+  evaluator: Evaluator,
+  layers: readonly Layer[],
+  inputs: readonly tf.Tensor[],
+  examples: Int32Array,
+  options: { memory?: MemoryProbe; replace?: (i: number, activation: tf.Tensor) => tf.Tensor } = {},
+): LayerGradients {
+  const model = evaluator.model;
+  return withRowContext({ seed: evaluator.seed, examples }, () => {
+    const shapes = outputShapes(model, layers, inputs);
     const deltas = shapes.map((shape) => tf.zeros(shape));
-    return withBackendGapFixesSync(() =>
-      tf.grads((...d: tf.Tensor[]) => {
-        // `0·Σδ` keeps every δ on the tape, whatever the score does.
-        const anchor = tf.mul(tf.addN(d.map((delta) => tf.sum(delta))), 0);
-        try {
-          const output = runGraph(graph, x, (node, value) => {
-            const i = graph.taps.indexOf(node);
+    try {
+      const { gradients, kept } = tapedGradients<[tf.Tensor1D, ...tf.Tensor[]]>(
+        (d, keep) => {
+          const activations: tf.Tensor[] = [];
+          const output = model.forwardTapped!(inputs, (layer, value) => {
+            const i = layers.indexOf(layer);
             if (i < 0) return value;
-            captured[i] = tf.keep(value);
-            return tf.add(value, d[i]);
+            activations[i] = value;
+            return tf.add(options.replace ? options.replace(i, value) : value, d[i]);
           });
-          return tf.add(tf.sum(target.select(output, examples)), anchor);
-        } catch (error) {
-          failure = { error };
-          return anchor;
-        }
-      })(deltas),
-    );
+          const scores = evaluator.target.select(output, examples);
+          keep([scores, ...activations]);
+          return tf.sum(scores);
+        },
+        deltas,
+        { memory: options.memory },
+      );
+      const [scores, ...activations] = kept!;
+      return { scores, activations, gradients };
+    } finally {
+      deltas.forEach((d) => d.dispose());
+    }
   });
-  if (failure !== null) {
-    [...captured, ...gradients].forEach((t) => t?.dispose());
-    throw (failure as { error: unknown }).error;
-  }
-  return { activations: captured, gradients };
 }
 
-/** Output shapes of the tapped layers for `x` (a forward pass when the symbolic shape is not fixed). */
-function activationShapes(graph: TappedGraph, x: tf.Tensor): number[][] {
-  const symbolic = graph.taps.map((node) => node.outputTensors[0].shape.slice(1));
-  if (symbolic.every((shape) => shape.every((d) => d !== null))) {
-    return symbolic.map((shape) => [x.shape[0], ...(shape as number[])]);
+/** Forward-only outputs of the tapped layers (no gradient tape), one per layer. */
+export function layerActivations(evaluator: Evaluator, layers: readonly Layer[], inputs: readonly tf.Tensor[], examples: Int32Array): tf.Tensor[] {
+  return withRowContext({ seed: evaluator.seed, examples }, () =>
+    tf.tidy(() => {
+      const activations: tf.Tensor[] = [];
+      evaluator.model.forwardTapped!(inputs, (layer, value) => {
+        const i = layers.indexOf(layer);
+        if (i >= 0) activations[i] = value;
+        return value;
+      });
+      return activations;
+    }),
+  );
+}
+
+/** Output shapes of the tapped layers for `inputs` (a forward pass when the symbolic shape is not fixed). */
+function outputShapes(model: ResolvedModel, layers: readonly Layer[], inputs: readonly tf.Tensor[]): number[][] {
+  const rows = inputs[0].shape[0];
+  const symbolic = layers.map((layer) => layer.outputShape as (number | null)[]);
+  if (symbolic.every((shape) => Array.isArray(shape) && !Array.isArray(shape[0]) && shape.slice(1).every((d) => d !== null))) {
+    return symbolic.map((shape) => [rows, ...(shape.slice(1) as number[])]);
   }
   const shapes: number[][] = [];
   tf.tidy(() => {
-    runGraph(graph, x, (node, value) => {
-      const i = graph.taps.indexOf(node);
+    model.forwardTapped!(inputs, (layer, value) => {
+      const i = layers.indexOf(layer);
       if (i >= 0) shapes[i] = value.shape;
       return value;
     });
   });
   return shapes;
-}
-
-/** Nodes that `output` depends on, each after its inputs (depth-first from the output). */
-function executionOrder(output: tfl.SymbolicTensor): GraphNode[] {
-  const order: GraphNode[] = [];
-  const seen = new Set<GraphNode>();
-  const visit = (tensor: tfl.SymbolicTensor): void => {
-    const node = tensor.sourceLayer.inboundNodes[tensor.nodeIndex];
-    if (seen.has(node)) return;
-    seen.add(node);
-    if (!isInputNode(node)) node.inputTensors.forEach(visit);
-    order.push(node);
-  };
-  visit(output);
-  return order;
-}
-
-function isInputNode(node: GraphNode): boolean {
-  return node.inboundLayers.length === 0;
-}
-
-/**
- * Runs the nodes on concrete tensors as tfjs's executor does (`layer.call` with the node's call
- * arguments; masks propagated with `computeMask`), passing each node's output through `tap`.
- */
-function runGraph(graph: TappedGraph, x: tf.Tensor, tap: (node: GraphNode, value: tf.Tensor) => tf.Tensor): tf.Tensor {
-  type Value = { tensor: tf.Tensor; mask: tf.Tensor | null };
-  const values = new Map<number, Value>();
-  for (const node of graph.order) {
-    if (isInputNode(node)) {
-      values.set(node.outputTensors[0].id, { tensor: x, mask: null });
-      continue;
-    }
-    const inputs = node.inputTensors.map((t) => values.get(t.id)!);
-    const single = inputs.length === 1;
-    const tensors = single ? inputs[0].tensor : inputs.map((v) => v.tensor);
-    const masks = single ? inputs[0].mask : inputs.map((v) => v.mask);
-    const kwargs: Record<string, unknown> = { ...(node.callArgs ?? {}) };
-    if (kwargs.mask == null && (single ? masks !== null : (masks as (tf.Tensor | null)[]).some((m) => m !== null))) {
-      kwargs.mask = masks;
-    }
-    const layer = node.outboundLayer;
-    const outputs = toList(layer.call(tensors, kwargs as Parameters<Layer['call']>[1]));
-    const outputMasks = toList(layer.computeMask(tensors, masks as tf.Tensor | tf.Tensor[]));
-    node.outputTensors.forEach((t, i) => values.set(t.id, { tensor: tap(node, outputs[i]), mask: outputMasks[i] ?? null }));
-  }
-  return values.get(graph.model.outputs[0].id)!.tensor;
-}
-
-function toList(value: tf.Tensor | tf.Tensor[] | null | undefined): tf.Tensor[] {
-  if (value == null) return [];
-  return Array.isArray(value) ? value : [value];
 }

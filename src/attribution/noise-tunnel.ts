@@ -8,16 +8,18 @@
  * (Zennit's defaults; Captum's stdev 1.0 is far too large for inputs scaled to [0, 1]).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchSizeOption } from '../core/chunks';
 import { GlassboxArgumentError, throwIfAborted } from '../core/errors';
-import type { ModelLike } from '../core/model';
-import type { CommonOptions } from '../core/options';
+import { prepareInputs, type InputBatch } from '../core/inputs';
+import { resolveModel, type ModelLike } from '../core/model';
+import { optionKeys } from '../core/option-keys';
+import { checkOptions, COMMON_OPTION_KEYS, type CommonOptions } from '../core/options';
 import { resolveTarget, tileTarget } from '../core/target';
 import { seedOption, seededNormal } from '../core/seeded-random';
-import { assertBatchedTensor, assertFinite, assertInteger, assertNumberInRange, assertOneOf } from '../core/validate';
+import { assertInteger, assertOneOf } from '../core/validate';
 import { gradientXInput, saliency } from './gradient';
 import { guidedIntegratedGradients } from './guided';
 import { integratedGradients } from './integrated-gradients';
+import { noiseScales } from './noise-scale';
 
 /** An attribution method usable as the base of the noise tunnel. */
 export type BaseAttribution = (model: ModelLike, x: tf.Tensor, options: CommonOptions) => Promise<tf.Tensor>;
@@ -53,52 +55,76 @@ export interface SmoothGradOptions extends CommonOptions {
   baseOptions?: Record<string, unknown>;
 }
 
+const SMOOTH_GRAD_KEYS = optionKeys<SmoothGradOptions>()(
+  'kind',
+  'samples',
+  'stdev',
+  'noiseLevel',
+  'seed',
+  'method',
+  'baseOptions',
+  ...COMMON_OPTION_KEYS,
+);
+
+/** Bytes of noisy input copies made at once: the base method chunks the model work itself. */
+const NOISY_COPY_BYTES = 64 * 2 ** 20;
+
 /**
- * Noise tunnel over a base attribution, shaped like `x`. Samples are evaluated in groups so at most
- * `batchSize` noisy inputs go to the base method at once; each sample's noise comes from its own seed,
- * so results do not depend on `batchSize`.
+ * Noise tunnel over a base attribution, shaped like `x`. Noisy copies are made a group at a time (a
+ * bounded number of bytes) and attributed by the base method, which chunks its own model work; each
+ * sample's noise comes from its own seed, so results do not depend on `batchSize`. `onProgress` counts
+ * the base method's model evaluations over all groups.
  * @example
  * const sg = await smoothGrad(model, x, { target: 1, samples: 50, noiseLevel: 0.15, seed: 7 });
  */
 export async function smoothGrad(model: ModelLike, x: tf.Tensor, options: SmoothGradOptions = {}): Promise<tf.Tensor> {
+  const common = checkOptions(options, SMOOTH_GRAD_KEYS);
   const kind = options.kind ?? 'smoothgrad';
   assertOneOf(kind, 'options.kind', NOISE_TUNNEL_KINDS);
   const samples = options.samples ?? 20;
   assertInteger(samples, 'options.samples', 1);
   const base = resolveBase(options.method);
-  assertBatchedTensor(x, 'x');
-  const batchSize = batchSizeOption(options.batchSize);
-  await assertFinite(x, 'x');
+  if (options.baseOptions !== undefined && (options.baseOptions === null || typeof options.baseOptions !== 'object')) {
+    throw new GlassboxArgumentError('options.baseOptions', 'expected an options object for the base method');
+  }
   const seed = seedOption(options.seed);
-  const selector = await resolveTarget(options.target, x.shape[0]);
-  const n = x.shape[0];
-  const sigma = noiseScale(x, options);
-  const group = Math.max(1, Math.floor(batchSize / n));
+  const batch = await prepareInputs(x, resolveModel(model, common.output));
+  let sigma: tf.Tensor | undefined;
   // Streaming mean and sum of squared deviations (Chan et al.'s parallel update): exact zero variance
   // for identical samples, unlike mean(A²) − mean(A)².
   let mean: tf.Tensor | null = null;
   let m2: tf.Tensor | null = null;
   let seen = 0;
   try {
+    if (!batch.single) throw new GlassboxArgumentError('x', 'smoothGrad explains models with one input; pass one tensor');
+    const input = batch.tensors[0];
+    const n = batch.numExamples;
+    const selector = await resolveTarget(options.target, n);
+    [sigma] = noiseScales([input], options, { noiseLevel: 0.1 });
+    const group = Math.max(1, Math.min(samples, Math.floor(NOISY_COPY_BYTES / (4 * input.size))));
     for (let first = 0; first < samples; first += group) {
-      throwIfAborted(options.signal);
+      throwIfAborted(common.signal);
       const size = Math.min(group, samples - first);
-      const noisy = tf.tidy(() =>
-        tf.concat(Array.from({ length: size }, (_, s) => tf.add(x, tf.mul(sigma, seededNormal(x.shape, seed, first + s)))), 0),
-      );
+      const noisy = noisyCopies(batch, sigma, seed, first, size);
       let attributions: tf.Tensor;
       try {
         attributions = await base(model, noisy, {
           ...options.baseOptions,
           target: tileTarget(selector, options.target, size),
-          batchSize,
-          signal: options.signal,
+          output: common.output,
+          batchSize: common.batchSize,
+          signal: common.signal,
+          // The base counts its model evaluations for this group; scaled to all samples, in the same unit.
+          onProgress: common.onProgress && ((done, total) => {
+            const perSample = total / size;
+            common.onProgress!(first * perSample + done, samples * perSample);
+          }),
         });
       } finally {
         noisy.dispose();
       }
       const [nextMean, nextM2] = tf.tidy(() => {
-        const stacked = tf.reshape(attributions, [size, ...x.shape]);
+        const stacked = tf.reshape(attributions, [size, ...input.shape]);
         const groupMean = tf.mean(stacked, 0);
         const groupM2 = tf.sum(tf.square(tf.sub(stacked, groupMean)), 0);
         if (mean === null || m2 === null) return [groupMean, groupM2];
@@ -115,8 +141,8 @@ export async function smoothGrad(model: ModelLike, x: tf.Tensor, options: Smooth
       mean = nextMean;
       m2 = nextM2;
       seen += size;
-      options.onProgress?.(seen, samples);
     }
+    throwIfAborted(common.signal);
     const [finalMean, finalM2] = [mean!, m2!];
     return tf.tidy(() => {
       const variance = tf.div(finalM2, seen);
@@ -125,10 +151,22 @@ export async function smoothGrad(model: ModelLike, x: tf.Tensor, options: Smooth
       return tf.add(variance, tf.square(finalMean));
     });
   } finally {
-    sigma.dispose();
+    sigma?.dispose();
     (mean as tf.Tensor | null)?.dispose();
     (m2 as tf.Tensor | null)?.dispose();
+    batch.dispose();
   }
+}
+
+/** Samples `first … first + size − 1` of the noisy batch, sample-major: `x + σ ε_s` with ε_s from (seed, s). */
+function noisyCopies(batch: InputBatch, sigma: tf.Tensor, seed: number, first: number, size: number): tf.Tensor {
+  const input = batch.tensors[0];
+  return tf.tidy(() =>
+    tf.concat(
+      Array.from({ length: size }, (_, s) => tf.add(input, tf.mul(sigma, seededNormal(input.shape, seed, first + s)))),
+      0,
+    ),
+  );
 }
 
 function resolveBase(method: SmoothGradOptions['method']): BaseAttribution {
@@ -136,31 +174,4 @@ function resolveBase(method: SmoothGradOptions['method']): BaseAttribution {
   if (typeof method === 'function') return method;
   assertOneOf(method, 'options.method', Object.keys(BASE_METHODS) as (keyof typeof BASE_METHODS)[]);
   return BASE_METHODS[method];
-}
-
-/**
- * Per-example noise σ as a `[n, 1, ...]` tensor: `stdev`, or `noiseLevel · (max − min)` of each example.
- * Shared by the noise tunnel and SmoothTaylor.
- */
-export function noiseScale(
-  x: tf.Tensor,
-  options: { stdev?: number; noiseLevel?: number },
-  defaults: { noiseLevel?: number; stdev?: number } = { noiseLevel: 0.1 },
-  names: { stdev: string; noiseLevel: string } = { stdev: 'options.stdev', noiseLevel: 'options.noiseLevel' },
-): tf.Tensor {
-  if (options.stdev !== undefined && options.noiseLevel !== undefined) {
-    throw new GlassboxArgumentError(names.stdev, `give either ${names.stdev} (absolute) or ${names.noiseLevel} (relative), not both`);
-  }
-  const broadcastShape = [x.shape[0], ...new Array<number>(x.rank - 1).fill(1)];
-  const stdev = options.stdev ?? (options.noiseLevel === undefined ? defaults.stdev : undefined);
-  if (stdev !== undefined) {
-    assertNumberInRange(stdev, names.stdev, { min: 0 });
-    return tf.fill(broadcastShape, stdev);
-  }
-  const level = options.noiseLevel ?? defaults.noiseLevel!;
-  assertNumberInRange(level, names.noiseLevel, { min: 0 });
-  return tf.tidy(() => {
-    const flat = tf.reshape(tf.cast(x, 'float32'), [x.shape[0], -1]);
-    return tf.reshape(tf.mul(tf.sub(tf.max(flat, 1), tf.min(flat, 1)), level), broadcastShape);
-  });
 }

@@ -8,11 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accumulateOverPoints } from '../core/accumulate';
 import type { ModelLike } from '../core/model';
-import type { CommonOptions } from '../core/options';
+import { optionKeys } from '../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../core/options';
 import { perRow, prepareCall } from '../core/prepare';
-import { seedOption, seededNormal } from '../core/seeded-random';
+import { seededNormal } from '../core/seeded-random';
 import { assertInteger } from '../core/validate';
-import { noiseScale } from './noise-tunnel';
+import { noiseScales } from './noise-scale';
 
 /** Options of {@link smoothTaylor}. */
 export interface SmoothTaylorOptions extends CommonOptions {
@@ -26,34 +27,37 @@ export interface SmoothTaylorOptions extends CommonOptions {
   seed?: number;
 }
 
+const SMOOTH_TAYLOR_KEYS = optionKeys<SmoothTaylorOptions>()('roots', 'noiseScale', 'noiseLevel', 'seed', ...COMMON_OPTION_KEYS);
+
 /**
- * SmoothTaylor attribution of the target score, shaped like `x`. At most `batchSize` roots go through
- * the model at once; each root's noise has its own seed, so results do not depend on `batchSize`.
+ * SmoothTaylor attribution of the target score, shaped like `x` (one tensor per input when `x` is an
+ * array). Each root's noise has its own seed, so results do not depend on the chunking.
  */
-export async function smoothTaylor(model: ModelLike, x: tf.Tensor, options: SmoothTaylorOptions = {}): Promise<tf.Tensor> {
+export async function smoothTaylor(model: ModelLike, x: tf.Tensor, options?: SmoothTaylorOptions): Promise<tf.Tensor>;
+export async function smoothTaylor(model: ModelLike, x: tf.Tensor[], options?: SmoothTaylorOptions): Promise<tf.Tensor[]>;
+export async function smoothTaylor(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: SmoothTaylorOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
+  const call = await prepareCall(model, x, options, { keys: SMOOTH_TAYLOR_KEYS, gradients: true });
   const roots = options.roots ?? 150;
-  assertInteger(roots, 'options.roots', 1);
-  const seed = seedOption(options.seed);
-  const call = await prepareCall(model, x, options);
-  let sigma: tf.Tensor | undefined;
-  const featureRank = call.featureShape.length;
+  let sigmas: tf.Tensor[] = [];
   try {
-    sigma = noiseScale(
-      call.input,
-      { stdev: options.noiseScale, noiseLevel: options.noiseLevel },
-      { stdev: 0.5 },
-      { stdev: 'options.noiseScale', noiseLevel: 'options.noiseLevel' },
-    );
-    const sigmas = await sigma.data();
-    /** `σ_e ε_{e,i}` for the rows starting at `start`, each from its own seed (example, root index). */
-    const scaledNoise = (start: number, examples: Int32Array): tf.Tensor => {
-      const noise = tf.stack(Array.from(examples, (e, i) => seededNormal(call.featureShape, seed, e, (start + i) % roots)));
-      return tf.mul(noise, perRow(Float32Array.from(examples, (e) => sigmas[e]), featureRank));
+    assertInteger(roots, 'options.roots', 1);
+    sigmas = noiseScales(call.inputs.tensors, { stdev: options.noiseScale, noiseLevel: options.noiseLevel }, { stdev: 0.5 }, { stdev: 'options.noiseScale', noiseLevel: 'options.noiseLevel' });
+    const scales = await Promise.all(sigmas.map((s) => s.data()));
+    const inputs = call.inputs.tensors;
+    /** `σ_e ε_{e,i}` of input k for the rows starting at `start`, each from its own seed (example, root, input). */
+    const scaledNoise = (k: number, start: number, examples: Int32Array): tf.Tensor => {
+      const shape = call.inputs.featureShapes[k];
+      const noise = tf.stack(
+        Array.from(examples, (e, i) => {
+          const root = (start + i) % roots;
+          return k === 0 ? seededNormal(shape, call.seed, e, root) : seededNormal(shape, call.seed, e, root, k);
+        }),
+      );
+      return tf.mul(noise, perRow(Float32Array.from(examples, (e) => scales[k][e]), shape.length));
     };
-    const [sum] = await accumulateOverPoints({
+    const sums = await accumulateOverPoints({
       ...call.plan,
-      forward: call.forward,
-      target: call.target,
+      evaluator: call.evaluator,
       numExamples: call.numExamples,
       total: call.numExamples * roots,
       needs: 'gradients',
@@ -61,16 +65,21 @@ export async function smoothTaylor(model: ModelLike, x: tf.Tensor, options: Smoo
       // regenerates the same seeded σ ε instead of keeping it.
       points: (start, count) => {
         const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / roots));
-        const inputs = tf.add(tf.gather(call.input, tf.tensor1d(examples, 'int32')), scaledNoise(start, examples));
-        return { inputs, examples };
+        const indices = tf.tensor1d(examples, 'int32');
+        return { inputs: inputs.map((input, k) => tf.add(tf.gather(input, indices), scaledNoise(k, start, examples))), examples };
       },
-      terms: (rows, evaluation) => [tf.neg(tf.mul(evaluation.gradients!, scaledNoise(rows.start, rows.examples)))],
+      terms: (rows, evaluation) =>
+        evaluation.gradients!.map((g, k) => tf.neg(tf.mul(g, scaledNoise(k, rows.start, rows.examples)))),
     });
-    const attribution = tf.div(sum, roots);
-    sum.dispose();
-    return attribution;
+    return call.result(
+      tf.tidy(() => {
+        const means = sums.map((sum) => tf.div(sum, roots));
+        sums.forEach((sum) => sum.dispose());
+        return means;
+      }),
+    );
   } finally {
-    sigma?.dispose();
+    sigmas.forEach((s) => s.dispose());
     call.dispose();
   }
 }

@@ -1,34 +1,45 @@
-/** Memory-bounded iteration over many model evaluations, with progress, abort and fair scheduling. */
+/** The one chunk loop under every method: memory-bounded iteration over many model evaluations, with progress and abort. */
 import { throwIfAborted } from './errors';
-import { assertInteger } from './validate';
-import { DEFAULT_BATCH_SIZE } from './options';
+import { MemoryProbe, rowsWithinBudget } from './memory-budget';
+import type { BatchSize } from './options';
 
-/** Validated chunking settings. */
+/** Chunking settings of one loop. */
 export interface ChunkPlan {
+  /** Number of rows (model evaluations) in all. */
   total: number;
-  batchSize: number;
+  /** Rows per chunk, or `'auto'`: a first chunk of one row is measured and the rest sized to the backend's budget. */
+  batchSize: BatchSize;
+  /** Called after every chunk with the rows done and `total`. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
-/** Reads `options.batchSize` (default {@link DEFAULT_BATCH_SIZE}) and validates it. */
-export function batchSizeOption(batchSize: number | undefined): number {
-  const value = batchSize ?? DEFAULT_BATCH_SIZE;
-  assertInteger(value, 'options.batchSize', 1);
-  return value;
+/** One chunk: rows `[start, start + count)`, and the probe its evaluation reports its memory peak to. */
+export interface Chunk {
+  readonly start: number;
+  readonly count: number;
+  readonly memory: MemoryProbe;
 }
 
 /**
- * Calls `step(start, count)` for consecutive chunks of at most `batchSize` of `total` items. Between
- * chunks it reports progress, yields to the event loop (so an abort or the UI can run) and checks the
- * abort signal.
+ * Calls `step` for consecutive chunks covering rows `[0, total)`. Between chunks it reports progress,
+ * yields to the event loop (so an abort, a timer or the UI can run) and checks the abort signal, also
+ * after the last chunk: an aborted call never resolves.
  */
-export async function forEachChunk(plan: ChunkPlan, step: (start: number, count: number) => void | Promise<void>): Promise<void> {
+export async function forEachChunk(plan: ChunkPlan, step: (chunk: Chunk) => void | Promise<void>): Promise<void> {
   throwIfAborted(plan.signal);
-  for (let start = 0; start < plan.total; start += plan.batchSize) {
-    const count = Math.min(plan.batchSize, plan.total - start);
-    await step(start, count);
-    plan.onProgress?.(start + count, plan.total);
+  let size = plan.batchSize === 'auto' ? 1 : plan.batchSize;
+  let measured = plan.batchSize !== 'auto';
+  for (let start = 0; start < plan.total; ) {
+    const count = Math.min(size, plan.total - start);
+    const chunk: Chunk = { start, count, memory: new MemoryProbe() };
+    await step(chunk);
+    if (!measured) {
+      size = rowsWithinBudget(chunk.memory.peakBytes, count);
+      measured = true;
+    }
+    start += count;
+    plan.onProgress?.(start, plan.total);
     await yieldToEventLoop();
     throwIfAborted(plan.signal);
   }

@@ -35,11 +35,15 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
-/** The error an aborted call rejects with (`name === 'AbortError'`, like `fetch`). */
+/**
+ * The error an aborted call rejects with: `name === 'AbortError'`, like `fetch`. A reason that is already
+ * an AbortError is rethrown as it is; any other reason given to `controller.abort(reason)` is kept as the
+ * error's `cause`.
+ */
 export function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const error = new Error('the attribution was aborted through options.signal');
+  const error = new Error('the call was aborted through options.signal', reason === undefined ? undefined : { cause: reason });
   error.name = 'AbortError';
   return error;
 }

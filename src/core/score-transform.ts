@@ -1,6 +1,6 @@
 /** The transforms the perturbation methods and metrics can apply to the model output before the target picks its score. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardFunction } from './model';
+import type { Evaluator } from './evaluate';
 
 /**
  * A score transform: `'none'` (the output as it is, e.g. a logit), `'softmax'` (over the last axis: the
@@ -8,9 +8,13 @@ import type { ForwardFunction } from './model';
  */
 export type ScoreTransform = 'none' | 'softmax' | 'sigmoid';
 
-/** The forward pass followed by the score transform. */
-export function scoredForward(forward: ForwardFunction, transform: ScoreTransform): ForwardFunction {
-  if (transform === 'softmax') return (x) => tf.softmax(forward(x));
-  if (transform === 'sigmoid') return (x) => tf.sigmoid(forward(x));
-  return forward;
+/** The score transforms, for validation. */
+export const SCORE_TRANSFORMS = ['none', 'softmax', 'sigmoid'] as const satisfies readonly ScoreTransform[];
+
+/** `evaluator` with its model's output passed through `transform` before the target picks the score. */
+export function scoredEvaluator(evaluator: Evaluator, transform: ScoreTransform): Evaluator {
+  if (transform === 'none') return evaluator;
+  const apply = transform === 'softmax' ? tf.softmax : tf.sigmoid;
+  const model = evaluator.model;
+  return { ...evaluator, model: { ...model, forward: (inputs) => apply(model.forward(inputs)) } };
 }

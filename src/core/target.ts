@@ -13,7 +13,15 @@ import { oneHotRows } from './one-hot';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from './errors';
 
 /** Which score to explain: a class index, one index per example, or a score function. */
-export type Target = number | number[] | tf.Tensor1D | ((output: tf.Tensor) => tf.Tensor1D);
+export type Target = number | number[] | tf.Tensor1D | TargetFunction;
+
+/**
+ * A score function: from the model output for a chunk of rows, `[rows, ...]`, to one score per row,
+ * `[rows]`. `examples[r]` is the example row `r` belongs to (path points, noisy and masked copies keep
+ * their example), for scores that differ per example. It is called once per chunk, so it must not
+ * assume it sees the whole batch.
+ */
+export type TargetFunction = (output: tf.Tensor, examples: Int32Array) => tf.Tensor1D;
 
 /** Selects one score per row of a model output; rows carry the index of the example they belong to. */
 export interface TargetSelector {
@@ -100,11 +108,11 @@ function indexTarget(indices: Int32Array | null, argument: string): TargetSelect
   };
 }
 
-function functionTarget(fn: (output: tf.Tensor) => tf.Tensor1D, argument: string): TargetSelector {
+function functionTarget(fn: TargetFunction, argument: string): TargetSelector {
   return {
     indices: null,
     select(output, examples) {
-      const scores = fn(output);
+      const scores = fn(output, examples);
       if (!(scores instanceof tf.Tensor) || scores.rank !== 1 || scores.shape[0] !== examples.length) {
         throw new GlassboxArgumentError(
           argument,

@@ -23,14 +23,26 @@ export function assertBatchedTensor(value: unknown, argument: string, minRank = 
 
 /** Asserts that every element of `x` is finite (one read-back, no loop). */
 export async function assertFinite(x: tf.Tensor, argument: string): Promise<void> {
-  const flags = tf.tidy(() => {
-    const v = tf.cast(x, 'float32');
-    return tf.stack([tf.any(tf.isNaN(v)), tf.any(tf.isInf(v))]);
-  });
-  const [hasNaN, hasInf] = await flags.data();
+  await assertAllFinite([x], () => argument);
+}
+
+/** Asserts that every value of every tensor is finite (one read-back in all); errors name `argumentOf(i)`. */
+export async function assertAllFinite(tensors: readonly tf.Tensor[], argumentOf: (i: number) => string): Promise<void> {
+  if (tensors.length === 0) return;
+  const flags = tf.tidy(() =>
+    tf.stack(
+      tensors.flatMap((t) => {
+        const v = tf.cast(t, 'float32');
+        return [tf.any(tf.isNaN(v)), tf.any(tf.isInf(v))];
+      }),
+    ),
+  );
+  const values = await flags.data();
   flags.dispose();
-  if (hasNaN) throw new GlassboxArgumentError(argument, 'contains NaN values; attributions need finite input');
-  if (hasInf) throw new GlassboxArgumentError(argument, 'contains infinite values; attributions need finite input');
+  for (let i = 0; i < tensors.length; i++) {
+    if (values[2 * i]) throw new GlassboxArgumentError(argumentOf(i), 'contains NaN values; expected finite numbers');
+    if (values[2 * i + 1]) throw new GlassboxArgumentError(argumentOf(i), 'contains infinite values; expected finite numbers');
+  }
 }
 
 /** Asserts an integer >= `min`. */
@@ -58,6 +70,12 @@ export function assertNumberInRange(
   }
 }
 
+/** Asserts a boolean and returns it. */
+export function assertBoolean(value: unknown, argument: string): boolean {
+  if (typeof value !== 'boolean') throw new GlassboxArgumentError(argument, `expected true or false, got ${describeValue(value)}`);
+  return value;
+}
+
 /** Asserts that `value` is one of `allowed`. */
 export function assertOneOf<T extends string>(value: unknown, argument: string, allowed: readonly T[]): asserts value is T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
@@ -66,30 +84,4 @@ export function assertOneOf<T extends string>(value: unknown, argument: string, 
       `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`,
     );
   }
-}
-
-/**
- * Resolves a baseline (a number, or a tensor shaped like `x` or like `[1, ...x.shape.slice(1)]`) to a
- * tensor broadcastable against `x`. The caller owns the returned tensor.
- */
-export function resolveBaseline(baseline: number | tf.Tensor | undefined, x: tf.Tensor, argument = 'options.baseline'): tf.Tensor {
-  if (baseline === undefined) return tf.zerosLike(x);
-  if (typeof baseline === 'number') {
-    if (!Number.isFinite(baseline)) throw new GlassboxArgumentError(argument, `expected a finite number, got ${describeValue(baseline)}`);
-    return tf.fill(x.shape, baseline, 'float32');
-  }
-  if (!(baseline instanceof tf.Tensor)) {
-    throw new GlassboxArgumentError(argument, `expected a number or a tf.Tensor, got ${describeValue(baseline)}`);
-  }
-  const featureShape = x.shape.slice(1);
-  const sameFeatures =
-    baseline.rank === x.rank && baseline.shape.slice(1).every((d, i) => d === featureShape[i]);
-  if (!sameFeatures || (baseline.shape[0] !== x.shape[0] && baseline.shape[0] !== 1)) {
-    throw new GlassboxArgumentError(
-      argument,
-      `expected shape [${x.shape.join(', ')}] or [1, ${featureShape.join(', ')}] (like the input), ` +
-        `got [${baseline.shape.join(', ')}]`,
-    );
-  }
-  return tf.tidy(() => tf.add(tf.zerosLike(x), tf.cast(baseline, 'float32')));
 }

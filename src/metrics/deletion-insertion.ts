@@ -25,10 +25,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import type { ModelLike } from '../core/model';
 import type { CommonOptions } from '../core/options';
-import { perRow, prepareCall } from '../core/prepare';
-import { assertBatchedTensor, assertFinite, assertInteger, assertNumberInRange, assertOneOf, resolveBaseline } from '../core/validate';
-import { scoredForward } from '../core/score-transform';
-import { METRIC_SCORES, scoreRows, type MetricScore } from './scored-rows';
+import { resolveReference } from '../core/inputs';
+import { optionKeys } from '../core/option-keys';
+import { COMMON_OPTION_KEYS } from '../core/options';
+import { perRow, prepareCall, type PreparedCall } from '../core/prepare';
+import { assertBatchedTensor, assertFinite, assertInteger, assertNumberInRange, assertOneOf } from '../core/validate';
+import { SCORE_TRANSFORMS, type ScoreTransform } from '../core/score-transform';
+import { scoreRows } from './scored-rows';
 
 /** Which curves {@link deletionInsertion} computes. */
 export const DELETION_INSERTION_MODES = ['both', 'deletion', 'insertion'] as const;
@@ -63,7 +66,7 @@ export interface DeletionInsertionOptions<M extends DeletionInsertionMode = 'bot
    * (default, the raw output, e.g. a logit, as every attribution of the library explains), `'softmax'`
    * (the target's probability; RISE's choice, curves in [0, 1]) or `'sigmoid'`.
    */
-  score?: MetricScore;
+  score?: ScoreTransform;
 }
 
 /** Deletion results: AUC `[N]` and curve `[N, K + 1]` (`deletionCurve[n][k]` = score after k steps). */
@@ -81,6 +84,16 @@ export type DeletionInsertionResult<M extends DeletionInsertionMode = 'both'> = 
   ? Record<never, never>
   : DeletionResult) &
   (M extends 'deletion' ? Record<never, never> : InsertionResult);
+
+const DELETION_INSERTION_KEYS = optionKeys<DeletionInsertionOptions<DeletionInsertionMode>>()(
+  'steps',
+  'mode',
+  'baseline',
+  'insertionStart',
+  'blur',
+  'score',
+  ...COMMON_OPTION_KEYS,
+);
 
 /**
  * Deletion and insertion curves and their AUCs (RISE, Petsiuk et al. 2018) of `attribution` for the
@@ -105,17 +118,18 @@ export async function deletionInsertion<M extends DeletionInsertionMode = 'both'
   const mode: DeletionInsertionMode = options.mode ?? 'both';
   assertOneOf(mode, 'options.mode', DELETION_INSERTION_MODES);
   const score = options.score ?? 'none';
-  assertOneOf(score, 'options.score', METRIC_SCORES);
+  assertOneOf(score, 'options.score', SCORE_TRANSFORMS);
   const blurSize = options.blur?.size ?? 11;
   const blurSigma = options.blur?.sigma ?? 5;
   if (!Number.isInteger(blurSize) || blurSize < 1 || blurSize % 2 === 0) {
     throw new GlassboxArgumentError('options.blur.size', `expected an odd positive integer, got ${describeValue(blurSize)}`);
   }
   assertNumberInRange(blurSigma, 'options.blur.sigma', { min: 0, minExclusive: true });
-  const call = await prepareCall(model, x, options);
+  const call = await prepareCall(model, x, options, { keys: DELETION_INSERTION_KEYS, gradients: false });
   const owned: tf.Tensor[] = [];
   try {
-    const layout = featureLayout(call.input, attribution);
+    const input = call.single('deletionInsertion');
+    const layout = featureLayout(input, attribution);
     await assertFinite(attribution, 'attribution');
     const ranks = await saliencyRanks(attribution, layout);
     owned.push(ranks);
@@ -123,20 +137,20 @@ export async function deletionInsertion<M extends DeletionInsertionMode = 'both'
     const points = layout.pixels;
     const perStep = Math.ceil(points / steps);
     // The start and finish images of each curve, stacked curve-major: row (curve · N + e).
-    const baseline = resolveBaseline(options.baseline, call.input);
+    const [baseline] = await resolveReference(options.baseline, call.inputs, 'options.baseline');
     owned.push(baseline);
     const curves: ('deletion' | 'insertion')[] = mode === 'both' ? ['deletion', 'insertion'] : [mode];
     const starts: tf.Tensor[] = [];
     const finishes: tf.Tensor[] = [];
     for (const curve of curves) {
       if (curve === 'deletion') {
-        starts.push(call.input);
+        starts.push(input);
         finishes.push(baseline);
       } else {
-        const start = insertionStart(options.insertionStart, call.input, baseline, layout, blurSize, blurSigma);
+        const start = await insertionStart(options.insertionStart, call, baseline, layout, blurSize, blurSigma);
         owned.push(start);
         starts.push(start);
-        finishes.push(call.input);
+        finishes.push(input);
       }
     }
     const start = tf.concat(starts, 0);
@@ -146,7 +160,7 @@ export async function deletionInsertion<M extends DeletionInsertionMode = 'both'
     const perCurve = n * (steps + 1);
     const scores = await scoreRows(call, {
       total: curves.length * perCurve,
-      forward: scoredForward(call.forward, score),
+      score,
       rows: (first, count) => {
         const source = new Int32Array(count);
         const examples = new Int32Array(count);
@@ -254,14 +268,15 @@ async function saliencyRanks(attribution: tf.Tensor, layout: FeatureLayout): Pro
 }
 
 /** The start image of insertion: the blurred input, or a given value. */
-function insertionStart(
+async function insertionStart(
   option: DeletionInsertionOptions['insertionStart'],
-  input: tf.Tensor,
+  call: PreparedCall,
   baseline: tf.Tensor,
   layout: FeatureLayout,
   size: number,
   sigma: number,
-): tf.Tensor {
+): Promise<tf.Tensor> {
+  const input = call.inputs.tensors[0];
   if (option === undefined && !layout.image) return tf.clone(baseline);
   if (option === undefined || option === 'blur') {
     if (!layout.image) {
@@ -272,7 +287,8 @@ function insertionStart(
   if (typeof option === 'string') {
     throw new GlassboxArgumentError('options.insertionStart', `expected 'blur', a number or a tf.Tensor, got ${describeValue(option)}`);
   }
-  return resolveBaseline(option, input, 'options.insertionStart');
+  const [start] = await resolveReference(option, call.inputs, 'options.insertionStart');
+  return start;
 }
 
 /**

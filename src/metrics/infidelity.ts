@@ -25,11 +25,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import type { ModelLike } from '../core/model';
 import type { CommonOptions } from '../core/options';
+import { optionKeys } from '../core/option-keys';
+import { COMMON_OPTION_KEYS } from '../core/options';
 import { prepareCall, type PreparedCall } from '../core/prepare';
-import { seedOption, seededNormal } from '../core/seeded-random';
+import { seededNormal } from '../core/seeded-random';
 import { assertBatchedTensor, assertFinite, assertInteger, assertNumberInRange, assertOneOf } from '../core/validate';
-import { scoredForward } from '../core/score-transform';
-import { METRIC_SCORES, scoreRows, type MetricScore } from './scored-rows';
+import { SCORE_TRANSFORMS, type ScoreTransform } from '../core/score-transform';
+import { scoreRows } from './scored-rows';
 
 /** A perturbation `I` and the perturbed input `x̃` (Δf = f_c(x) − f_c(x̃)), both shaped like `x`. */
 export interface InfidelityPerturbationResult {
@@ -60,8 +62,10 @@ export interface InfidelityOptions extends CommonOptions {
   /** Seed of the default Gaussian noise: the same seed gives the same noise on every backend. */
   seed?: number;
   /** Score transform before the target picks the score: `'none'` (default, the raw output), `'softmax'`, `'sigmoid'`. */
-  score?: MetricScore;
+  score?: ScoreTransform;
 }
+
+const INFIDELITY_KEYS = optionKeys<InfidelityOptions>()('samples', 'stdev', 'perturbation', 'normalize', 'seed', 'score', ...COMMON_OPTION_KEYS);
 
 /**
  * Infidelity of `attribution` (shaped like `x`) for the target score, one value per example, `[N]`
@@ -78,7 +82,7 @@ export async function infidelity(model: ModelLike, x: tf.Tensor, attribution: tf
   const normalize = options.normalize ?? false;
   if (typeof normalize !== 'boolean') throw new GlassboxArgumentError('options.normalize', `expected a boolean, got ${describeValue(normalize)}`);
   const score = options.score ?? 'none';
-  assertOneOf(score, 'options.score', METRIC_SCORES);
+  assertOneOf(score, 'options.score', SCORE_TRANSFORMS);
   const custom = options.perturbation;
   if (custom !== undefined && typeof custom !== 'function') {
     throw new GlassboxArgumentError('options.perturbation', `expected a function (x, sample) => { perturbation, perturbed }, got ${describeValue(custom)}`);
@@ -88,23 +92,22 @@ export async function infidelity(model: ModelLike, x: tf.Tensor, attribution: tf
   }
   const stdev = options.stdev ?? 0.1;
   assertNumberInRange(stdev, 'options.stdev', { min: 0, minExclusive: true });
-  const seed = seedOption(options.seed);
   const perturb: InfidelityPerturbation =
     custom ??
     ((v, k) =>
       tf.tidy(() => {
-        const perturbation = tf.mul(seededNormal(v.shape, seed, k), stdev);
+        const perturbation = tf.mul(seededNormal(v.shape, call.seed, k), stdev);
         return { perturbation, perturbed: tf.sub(v, perturbation) };
       }));
-  const call = await prepareCall(model, x, options);
+  const call = await prepareCall(model, x, options, { keys: INFIDELITY_KEYS, gradients: false });
   // Per sample k in use: the perturbed batch and IᵀΦ per example.
   const cache = new Map<number, { perturbed: tf.Tensor; dot: tf.Tensor }>();
   const dots: tf.Tensor[] = [];
   let phi: tf.Tensor | null = null;
   try {
     assertBatchedTensor(attribution, 'attribution');
-    if (attribution.rank !== call.input.rank || attribution.shape.some((d, i) => d !== call.input.shape[i])) {
-      throw new GlassboxArgumentError('attribution', `expected shape [${call.input.shape.join(', ')}] (like x), got [${attribution.shape.join(', ')}]`);
+    if (attribution.rank !== call.inputs.tensors[0].rank || attribution.shape.some((d, i) => d !== call.inputs.tensors[0].shape[i])) {
+      throw new GlassboxArgumentError('attribution', `expected shape [${call.inputs.tensors[0].shape.join(', ')}] (like x), got [${attribution.shape.join(', ')}]`);
     }
     await assertFinite(attribution, 'attribution');
     phi = tf.cast(attribution, 'float32');
@@ -113,7 +116,7 @@ export async function infidelity(model: ModelLike, x: tf.Tensor, attribution: tf
     // Rows 0 … N−1: the unperturbed examples; then N rows per sample, sample-major.
     const scores = await scoreRows(call, {
       total: n * (samples + 1),
-      forward: scoredForward(call.forward, score),
+      score,
       prepare: async (start, count) => {
         const [first, last] = sampleRange(start, count, n);
         for (const [k, entry] of cache) {
@@ -132,7 +135,7 @@ export async function infidelity(model: ModelLike, x: tf.Tensor, attribution: tf
         for (let row = start; row < start + count; ) {
           const k = Math.floor(row / n) - 1;
           const end = Math.min(start + count, (k + 2) * n);
-          const source = k < 0 ? call.input : cache.get(k)!.perturbed;
+          const source = k < 0 ? call.inputs.tensors[0] : cache.get(k)!.perturbed;
           parts.push(tf.slice(source, row % n, end - row));
           row = end;
         }
@@ -180,13 +183,13 @@ async function perturbationOf(
   k: number,
   dots: tf.Tensor[],
 ): Promise<{ perturbed: tf.Tensor; dot: tf.Tensor }> {
-  const result = await perturb(call.input, k);
+  const result = await perturb(call.inputs.tensors[0], k);
   const { perturbation, perturbed } = (result ?? {}) as Partial<InfidelityPerturbationResult>;
-  const returned = [perturbation, perturbed].filter((t): t is tf.Tensor => t instanceof tf.Tensor && t !== call.input);
+  const returned = [perturbation, perturbed].filter((t): t is tf.Tensor => t instanceof tf.Tensor && t !== call.inputs.tensors[0]);
   const release = () => new Set(returned).forEach((t) => t.dispose());
-  const shape = `[${call.input.shape.join(', ')}]`;
+  const shape = `[${call.inputs.tensors[0].shape.join(', ')}]`;
   for (const [name, value] of [['perturbation', perturbation], ['perturbed', perturbed]] as const) {
-    if (!(value instanceof tf.Tensor) || value.isDisposed || value.rank !== call.input.rank || value.shape.some((d, i) => d !== call.input.shape[i])) {
+    if (!(value instanceof tf.Tensor) || value.isDisposed || value.rank !== call.inputs.tensors[0].rank || value.shape.some((d, i) => d !== call.inputs.tensors[0].shape[i])) {
       release();
       throw new GlassboxArgumentError(
         'options.perturbation',

@@ -11,6 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError, throwIfAborted } from '../core/errors';
+import { assertKnownOptions, optionKeys } from '../core/option-keys';
+import { progressOption, signalOption } from '../core/options';
 import { seededUniform, seedOption } from '../core/seeded-random';
 import { assertBatchedTensor, assertFinite, assertInteger, assertNumberInRange } from '../core/validate';
 
@@ -31,6 +33,8 @@ export interface SensitivityMaxOptions {
   signal?: AbortSignal;
 }
 
+const SENSITIVITY_MAX_KEYS = optionKeys<SensitivityMaxOptions>()('radius', 'samples', 'seed', 'onProgress', 'signal');
+
 /**
  * Max-sensitivity per example, `[N]` (caller disposes). `explain` is called `samples + 1` times, each time
  * on the whole batch (`x`, then `x + u_k`), so per-example targets stay aligned; it must return a tensor
@@ -39,7 +43,10 @@ export interface SensitivityMaxOptions {
  * const sens = await sensitivityMax((v) => saliency(model, v, { target: labels }), images, { seed: 1 });
  */
 export async function sensitivityMax(explain: ExplanationFunction, x: tf.Tensor, options: SensitivityMaxOptions = {}): Promise<tf.Tensor1D> {
+  assertKnownOptions(options, SENSITIVITY_MAX_KEYS);
   options = options ?? {};
+  const onProgress = progressOption(options.onProgress);
+  const signal = signalOption(options.signal);
   if (typeof explain !== 'function') {
     throw new GlassboxArgumentError('explain', `expected a function (x) => attribution shaped like x, got ${describeValue(explain)}`);
   }
@@ -56,15 +63,15 @@ export async function sensitivityMax(explain: ExplanationFunction, x: tf.Tensor,
   let norms: tf.Tensor | null = null;
   let worst: tf.Tensor | null = null;
   try {
-    throwIfAborted(options.signal);
+    throwIfAborted(signal);
     reference = await explanation(explain, input, -1);
     norms = tf.tidy(() => {
       const norm = perExampleNorm(reference!);
       return tf.where(tf.equal(norm, 0), tf.onesLike(norm), norm);
     });
-    options.onProgress?.(1, total);
+    onProgress?.(1, total);
     for (let k = 0; k < samples; k++) {
-      throwIfAborted(options.signal);
+      throwIfAborted(signal);
       const noisy = tf.tidy(() => tf.add(input, seededUniform(input.shape, -radius, radius, seed, k)));
       let perturbed: tf.Tensor;
       try {
@@ -79,9 +86,9 @@ export async function sensitivityMax(explain: ExplanationFunction, x: tf.Tensor,
       });
       previous?.dispose();
       perturbed.dispose();
-      options.onProgress?.(k + 2, total);
+      onProgress?.(k + 2, total);
     }
-    throwIfAborted(options.signal);
+    throwIfAborted(signal);
     const result = worst as unknown as tf.Tensor1D; // [N]
     worst = null;
     return result;

@@ -83,14 +83,14 @@ describe('saliency and gradient × input', () => {
     await expectRejectsWithoutLeak(() => saliency(model, x, {}), /options\.target: is required: the model gives 3 outputs/);
     await expectRejectsWithoutLeak(() => saliency(model, x, { target: [0, 1] }), /options\.target: expected one index per example \(4\), got 2/);
     await expectRejectsWithoutLeak(() => saliency(model, x, { target: -1 }), /options\.target: expected a non-negative integer/);
-    await expectRejectsWithoutLeak(() => saliency(model, x, { target: 0, batchSize: 0 }), /options\.batchSize: expected an integer >= 1, got 0/);
+    await expectRejectsWithoutLeak(() => saliency(model, x, { target: 0, batchSize: 0 }), /options\.batchSize: expected a positive integer or 'auto', got 0/);
     const withNaN = tf.tensor2d([[1, NaN, 0, 0, 0, 0]]);
     await expectRejectsWithoutLeak(() => saliency(model, withNaN, { target: 0 }), /x: contains NaN/);
     const withInf = tf.tensor2d([[1, Infinity, 0, 0, 0, 0]]);
     await expectRejectsWithoutLeak(() => gradientXInput(model, withInf, { target: 0 }), /x: contains infinite/);
     await expectRejectsWithoutLeak(() => saliency({} as never, x, { target: 0 }), /model: expected a tf\.LayersModel/);
     const wrongWidth = tf.ones([2, 5]);
-    await expectRejectsWithoutLeak(() => saliency(model, wrongWidth, { target: 0 }), /x: expected shape \[any, 6\] \(the model's input\), got \[2, 5\]/);
+    await expectRejectsWithoutLeak(() => saliency(model, wrongWidth, { target: 0 }), /x: expected shape \[any, 6\] \(the model's input "[^"]+"\), got \[2, 5\]/);
     [vector, withNaN, withInf, wrongWidth].forEach((t) => t.dispose());
   });
 

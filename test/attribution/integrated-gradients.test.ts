@@ -99,7 +99,7 @@ describe('integratedGradients', () => {
     const badBaseline = tf.zeros([2, 5]);
     await expectRejectsWithoutLeak(
       () => integratedGradients(model, x, { target: 0, baseline: badBaseline }),
-      /options\.baseline: expected shape \[3, 5\] or \[1, 5\].*got \[2, 5\]/,
+      /options\.baseline: expected shape \[3, 5\] \(like the input\), \[1, 5\] \(one example\) or \[5\] \(one value per channel\), got \[2, 5\]/,
     );
     await expectRejectsWithoutLeak(() => integratedGradients(model, x, { target: 0, baseline: NaN }), /options\.baseline: expected a finite number/);
     await expectRejectsWithoutLeak(() => integratedGradientsDelta(model, x, badBaseline, { target: 0 }), /attributions: expected the shape of x \[3, 5\]/);

@@ -104,11 +104,11 @@ describe('gradCam', () => {
     [a, b].forEach((t) => t.dispose());
     await expectRejectsWithoutLeak(
       () => gradCam(model, x, { target: 0, layer: 'conv9' }),
-      /options\.layer: the model has no layer named "conv9" \(input layers excluded\); its layers are: stem, pool, features, gap, logits$/,
+      /options\.layer: the model has no layer named "conv9"; its layers are: stem, pool, features, gap, logits$/,
     );
-    await expectRejectsWithoutLeak(() => gradCam(model, x, { target: 0, layer: 'logits' }), /options\.layer: layer "logits" outputs shape \[3, 3\]/);
+    await expectRejectsWithoutLeak(() => gradCam(model, x, { target: 0, layer: 'logits' }), /options\.layer: layer "logits" outputs shape \[N, 3\]/);
     await expectRejectsWithoutLeak(() => gradCam(model, x, { target: 5, layer: 'features' }), /options\.target: index 5 is out of range/);
-    await expectRejectsWithoutLeak(() => gradCam(((v: tf.Tensor) => v) as never, x, { target: 0, layer: 'features' }), /model: expected a tf\.LayersModel/);
+    await expectRejectsWithoutLeak(() => gradCam(((v: tf.Tensor) => v) as never, x, { target: 0, layer: 'features' }), /model: gradCam needs a tf\.LayersModel \(its inner layers are read\), got a function/);
     const controller = new AbortController();
     controller.abort();
     await expectRejectsWithoutLeak(() => gradCam(model, x, { target: 0, layer: 'features', signal: controller.signal }), /aborted/);

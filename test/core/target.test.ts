@@ -25,11 +25,11 @@ describe('targets and model outputs', () => {
 
   it('rejects models with several outputs or a wrong batch axis, and bad target functions', async () => {
     const two = (v: tf.Tensor) => [v, v] as unknown as tf.Tensor;
-    await expectRejectsWithoutLeak(() => saliency(two, x, { target: 0 }), /model returned 2 outputs; attributions need one output tensor/);
+    await expectRejectsWithoutLeak(() => saliency(two, x, { target: 0 }), /options\.output: is required: the model has 2 outputs/);
     const batchless = (v: tf.Tensor) => tf.sum(v);
-    await expectRejectsWithoutLeak(() => saliency(batchless, x, { target: 0 }), /the model returned shape \[\] for a batch of 2/);
+    await expectRejectsWithoutLeak(() => saliency(batchless, x, { target: 0 }), /the model returned shape \[\] for a batch of 1; expected the batch axis first/);
     const badTarget = () => tf.zeros([5]) as tf.Tensor1D;
-    await expectRejectsWithoutLeak(() => saliency((v) => v, x, { target: badTarget }), /options\.target: the target function must return one score per row, shape \[2\]/);
+    await expectRejectsWithoutLeak(() => saliency((v) => v, x, { target: badTarget }), /options\.target: the target function must return one score per row, shape \[1\], got a float32 tensor of shape \[5\]/);
     const matrix = tf.zeros([2, 2], 'int32');
     await expectRejectsWithoutLeak(() => saliency((v) => v, x, { target: matrix as never }), /options\.target: expected a rank-1 tensor/);
     await expectRejectsWithoutLeak(() => saliency((v) => v, x, { target: 1.5 }), /options\.target: expected a non-negative integer output index, got 1\.5/);

@@ -181,7 +181,8 @@ describe('LRP rules match their formulas', () => {
       const x = tf.tensor(xValues, [examples, ...inputShape]);
       const weights = tf.tensor(rValues, [examples, outputs]);
       // Score Σ_j R_j·f_j(x): with startFrom 'one' the output relevance is exactly R.
-      const target = (out: tf.Tensor): tf.Tensor1D => tf.sum(tf.mul(tf.reshape(out, [examples, -1]), weights), 1) as tf.Tensor1D;
+      const target = (out: tf.Tensor, rows: Int32Array): tf.Tensor1D =>
+        tf.sum(tf.mul(tf.reshape(out, [rows.length, -1]), tf.gather(weights, tf.tensor1d(rows, 'int32'))), 1) as tf.Tensor1D;
       try {
         const kind = name === 'Dense' ? 'dense' : 'conv';
         return await expectNoLeak(() =>

@@ -5,12 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { withBackendGapFixes } from '../../core/backend-gaps';
+import { withBackendGapFixesSync } from '../../core/backend-gaps';
 import { forEachChunk } from '../../core/chunks';
 import { inputGradient } from '../../core/input-gradient';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
-import type { CommonOptions } from '../../core/options';
+import { optionKeys } from '../../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { exampleRange, prepareCall } from '../../core/prepare';
+import { withRowContext } from '../../core/row-context';
+import type { MemoryProbe } from '../../core/memory-budget';
 import type { TargetSelector } from '../../core/target';
 import { assertOneOf } from '../../core/validate';
 import { resolveComposite, withLayerRules, type Composite, type CompositeName, type LayerRules } from './composites';
@@ -46,6 +49,19 @@ export interface LrpOptions extends CommonOptions {
    */
   relevanceAt?: string;
 }
+
+const LRP_KEYS = optionKeys<LrpOptions>()(
+  'composite',
+  'epsilon',
+  'gamma',
+  'low',
+  'high',
+  'canonize',
+  'layerRules',
+  'startFrom',
+  'relevanceAt',
+  ...COMMON_OPTION_KEYS,
+);
 
 /**
  * Layer-wise Relevance Propagation. Relevance starts at the explained output and flows back layer by
@@ -86,24 +102,24 @@ export async function lrp(model: tfl.LayersModel, x: tf.Tensor, options: LrpOpti
   const program = compileProgram(model, { composite, canonize });
   try {
     const slot = options.relevanceAt === undefined ? program.input : layerSlot(program, options.relevanceAt, 'options.relevanceAt');
-    const call = await prepareCall(model, x, options);
+    const call = await prepareCall(model, x, options, { keys: LRP_KEYS, gradients: false });
+    const parts: tf.Tensor[] = [];
     try {
-      return await withBackendGapFixes(async () => {
-        const parts: tf.Tensor[] = [];
-        try {
-          await forEachChunk({ ...call.plan, total: call.numExamples }, (start, count) => {
-            parts.push(
-              tf.tidy(() =>
-                relevanceOfRows(program, tf.slice(call.input, start, count), call.target, exampleRange(start, count), startFrom, slot),
-              ),
-            );
-          });
-          return parts.length === 1 ? parts.pop()! : tf.concat(parts, 0);
-        } finally {
-          parts.forEach((t) => t.dispose());
-        }
+      const input = call.single('lrp');
+      // Each chunk is one synchronous scope: the backend-gap fixes and the row context exist only while it runs.
+      await forEachChunk({ ...call.plan, total: call.numExamples }, (chunk) => {
+        const examples = exampleRange(chunk.start, chunk.count);
+        parts.push(
+          withRowContext({ seed: call.seed, examples }, () =>
+            withBackendGapFixesSync(() =>
+              tf.tidy(() => relevanceOfRows(program, tf.slice(input, chunk.start, chunk.count), call.target, examples, startFrom, slot, chunk.memory)),
+            ),
+          ),
+        );
       });
+      return parts.length === 1 ? parts.pop()! : tf.concat(parts, 0);
     } finally {
+      parts.forEach((t) => t.dispose());
       call.dispose();
     }
   } finally {
@@ -119,8 +135,11 @@ function relevanceOfRows(
   examples: Int32Array,
   startFrom: 'score' | 'one',
   slot: number,
+  memory: MemoryProbe,
 ): tf.Tensor {
   const values = forwardValues(program, inputs);
+  // Every slot's value is alive now; the rules' branches add a few times that during propagation.
+  memory.sample(3);
   const output = values[program.output];
   // The target's gradient at the output: onehot(c) for an index target.
   const seed = inputGradient((o) => tf.sum(target.select(o, examples)), output);

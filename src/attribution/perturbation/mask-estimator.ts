@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import { accumulateOverPoints } from '../../core/accumulate';
-import type { ForwardFunction } from '../../core/model';
+import type { Evaluator } from '../../core/evaluate';
 import type { PreparedCall } from '../../core/prepare';
 
 /**
@@ -76,37 +76,37 @@ function repeatColumn(column: tf.Tensor, times: number): tf.Tensor2D {
  */
 export async function maskedScoreSaliency(
   call: PreparedCall,
-  options: { masks: number; expectedMask: number; sample: MaskSampler; forward?: ForwardFunction },
+  options: { method: string; masks: number; expectedMask: number; sample: MaskSampler; evaluator?: Evaluator },
 ): Promise<tf.Tensor> {
   const { masks, sample } = options;
-  const [height, width, channels = 1] = call.featureShape;
-  const hasChannels = call.featureShape.length === 3;
-  // The masks of the current chunk, `[count, H·W]`, made in `points` and reused in `terms` (same tidy scope).
-  let chunkMasks: tf.Tensor2D | null = null;
-  const [sum] = await accumulateOverPoints({
+  const input = call.single(options.method);
+  assertImageBatch(input);
+  const [height, width, channels = 1] = input.shape.slice(1);
+  const hasChannels = input.rank === 4;
+  const [sum] = await accumulateOverPoints<tf.Tensor2D>({
     ...call.plan,
-    forward: options.forward ?? call.forward,
-    target: call.target,
+    evaluator: options.evaluator ?? call.evaluator,
     numExamples: call.numExamples,
     total: call.numExamples * masks,
     needs: 'scores',
+    // Each chunk's masks `[count, H·W]` go to `terms` as the chunk's extra.
     points: (start, count) => {
       const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / masks));
       const maskIndices = Int32Array.from({ length: count }, (_, i) => (start + i) % masks);
       const values = sample(maskIndices, examples);
-      chunkMasks = tf.tensor2d(values, [count, height * width]);
+      const chunkMasks = tf.tensor2d(values, [count, height * width]);
       const perValue = channels === 1 ? chunkMasks : tf.tensor2d(repeatEach(values, channels), [count, height * width * channels]);
-      return { inputs: maskedCopies(call.input, perValue, examples), examples };
+      return { inputs: [maskedCopies(input, perValue, examples)], examples, extra: chunkMasks };
     },
     terms: (rows, evaluation) => {
-      const scores = repeatColumn(tf.reshape(evaluation.scores!, [rows.count, 1]), height * width);
-      return [tf.reshape(tf.mul(scores, chunkMasks!), [rows.count, height, width])];
+      const scores = repeatColumn(tf.reshape(evaluation.scores, [rows.count, 1]), height * width);
+      return [tf.reshape(tf.mul(scores, rows.extra), [rows.count, height, width])];
     },
   });
   try {
     return tf.tidy(() => {
       const saliency = tf.div(sum, masks * options.expectedMask);
-      return tf.broadcastTo(hasChannels ? tf.expandDims(saliency, 3) : saliency, call.input.shape);
+      return tf.broadcastTo(hasChannels ? tf.expandDims(saliency, 3) : saliency, input.shape);
     });
   } finally {
     sum.dispose();

@@ -17,14 +17,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelLike } from '../../core/model';
-import type { CommonOptions } from '../../core/options';
+import { optionKeys } from '../../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
-import { seedOption } from '../../core/seeded-random';
 import { assertInteger, assertNumberInRange, assertOneOf } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
 import { seededInteger, seededUniforms } from './mask-random';
 import { shiftedUpsampleInto } from './shifted-upsample';
-import { scoredForward, type ScoreTransform } from '../../core/score-transform';
+import { scoredEvaluator, type ScoreTransform } from '../../core/score-transform';
 import { slicPixels, type Superpixels } from './superpixels';
 
 /** How the model output is turned into the score that weights each mask. */
@@ -66,6 +66,19 @@ export interface MfppOptions extends CommonOptions {
   sigma?: number;
 }
 
+const MFPP_KEYS = optionKeys<MfppOptions>()(
+  'masks',
+  'levels',
+  'baseSegments',
+  'dropProbability',
+  'seed',
+  'score',
+  'resizeOffset',
+  'compactness',
+  'sigma',
+  ...COMMON_OPTION_KEYS,
+);
+
 /**
  * MFPP saliency of the target score, shaped like `x` (an image batch `[N, H, W]` or `[N, H, W, C]`;
  * the per-pixel map is repeated over the channels). Only forward passes are used. The segmentation
@@ -74,31 +87,33 @@ export interface MfppOptions extends CommonOptions {
  * const map = await mfpp(model, images, { target: 281, masks: 4000, seed: 1, score: 'softmax' });
  */
 export async function mfpp(model: ModelLike, x: tf.Tensor, options: MfppOptions = {}): Promise<tf.Tensor> {
-  const masks = options.masks ?? 2000;
-  const levels = options.levels ?? 5;
-  const baseSegments = options.baseSegments ?? 50;
-  const dropProbability = options.dropProbability ?? 0.5;
-  const score = options.score ?? 'sigmoid';
-  const resizeOffset = options.resizeOffset ?? 2;
-  assertInteger(masks, 'options.masks', 1);
-  assertInteger(levels, 'options.levels', 1);
-  assertInteger(baseSegments, 'options.baseSegments', 1);
-  assertNumberInRange(dropProbability, 'options.dropProbability', { min: 0, max: 1, maxExclusive: true });
-  assertOneOf(score, 'options.score', MFPP_SCORES);
-  assertNumberInRange(resizeOffset, 'options.resizeOffset', { min: 0 });
-  const seed = seedOption(options.seed);
-  const call = await prepareCall(model, x, options);
+  const call = await prepareCall(model, x, options, { keys: MFPP_KEYS, gradients: false });
   try {
-    assertImageBatch(call.input);
-    const [height, width] = call.featureShape;
-    const segmentations = await segmentPyramid(call.input, levels, baseSegments, options);
+    const masks = options.masks ?? 2000;
+    const levels = options.levels ?? 5;
+    const baseSegments = options.baseSegments ?? 50;
+    const dropProbability = options.dropProbability ?? 0.5;
+    const score = options.score ?? 'sigmoid';
+    const resizeOffset = options.resizeOffset ?? 2;
+    assertInteger(masks, 'options.masks', 1);
+    assertInteger(levels, 'options.levels', 1);
+    assertInteger(baseSegments, 'options.baseSegments', 1);
+    assertNumberInRange(dropProbability, 'options.dropProbability', { min: 0, max: 1, maxExclusive: true });
+    assertOneOf(score, 'options.score', MFPP_SCORES);
+    assertNumberInRange(resizeOffset, 'options.resizeOffset', { min: 0 });
+    const seed = call.seed;
+    const input = call.single('mfpp');
+    assertImageBatch(input);
+    const [height, width] = input.shape.slice(1);
+    const segmentations = await segmentPyramid(input, levels, baseSegments, options);
     const upsampled: [number, number] = [height + Math.floor(resizeOffset * height), width + Math.floor(resizeOffset * width)];
     const levelOf = (i: number): number => Math.floor((i * levels) / masks);
     const fragmentMap = new Float32Array(height * width);
     return await maskedScoreSaliency(call, {
+      method: 'mfpp',
       masks,
       expectedMask: 1 - dropProbability,
-      forward: scoredForward(call.forward, score),
+      evaluator: scoredEvaluator(call.evaluator, score),
       sample: (maskIndices, examples) => {
         const values = new Float32Array(maskIndices.length * height * width);
         maskIndices.forEach((maskIndex, row) => {

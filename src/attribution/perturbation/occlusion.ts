@@ -8,12 +8,13 @@
  * feature that no window covers (when `(size − window)` is not a multiple of the stride) gets 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { accumulateOverPoints } from '../../core/accumulate';
+import { accumulateOverPoints, collectOverRows } from '../../core/accumulate';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import type { ModelLike } from '../../core/model';
-import type { CommonOptions } from '../../core/options';
-import { exampleRange, perRow, prepareCall, type PreparedCall } from '../../core/prepare';
-import { resolveBaseline } from '../../core/validate';
+import { resolveReference } from '../../core/inputs';
+import { optionKeys } from '../../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
+import { exampleRows, perRow, prepareCall, type PreparedCall } from '../../core/prepare';
 
 /** Options of {@link occlusion}. */
 export interface OcclusionOptions extends CommonOptions {
@@ -21,9 +22,11 @@ export interface OcclusionOptions extends CommonOptions {
   window: number[];
   /** Step along each axis (batch excluded), or one step for all axes (default 1, as Captum). */
   strides?: number | number[];
-  /** Value of occluded features: a number, or a tensor shaped like `x` or `[1, ...features]` (default 0). */
+  /** Value of occluded features: a number, or a tensor shaped like `x`, `[1, ...features]` or `[C]` (default 0). */
   baseline?: number | tf.Tensor;
 }
+
+const OCCLUSION_KEYS = optionKeys<OcclusionOptions>()('window', 'strides', 'baseline', ...COMMON_OPTION_KEYS);
 
 /**
  * Occlusion attribution of the target score, shaped like `x` (any rank). Costs one forward pass per
@@ -32,39 +35,38 @@ export interface OcclusionOptions extends CommonOptions {
  * const map = await occlusion(model, images, { target: 3, window: [8, 8, 3], strides: [4, 4, 3] });
  */
 export async function occlusion(model: ModelLike, x: tf.Tensor, options: OcclusionOptions): Promise<tf.Tensor> {
-  options = options ?? ({} as OcclusionOptions);
-  const call = await prepareCall(model, x, options);
-  let baseline: tf.Tensor | undefined;
+  const call = await prepareCall(model, x, options, { keys: OCCLUSION_KEYS, gradients: false });
+  let baselines: tf.Tensor[] = [];
   try {
-    const windows = windowGrid(call.featureShape, options.window, options.strides ?? 1);
-    baseline = resolveBaseline(options.baseline, call.input);
+    const input = call.single('occlusion');
+    const featureShape = input.shape.slice(1);
+    const windows = windowGrid(featureShape, options?.window, options?.strides ?? 1);
+    baselines = await resolveReference(options?.baseline, call.inputs, 'options.baseline');
     const total = call.numExamples * (1 + windows.count);
-    const report = options.onProgress;
+    const report = call.plan.onProgress;
     const progress = (offset: number) => report && ((done: number) => report(offset + done, total));
     const original = await scoresOf(call, progress(0));
-    const from = baseline;
-    const featureRank = call.featureShape.length;
-    // The window masks of the current chunk, made in `points` and reused in `terms` (same tidy scope).
-    let chunkMasks: tf.Tensor | null = null;
-    const [sum] = await accumulateOverPoints({
+    const from = baselines[0];
+    const featureRank = featureShape.length;
+    const [sum] = await accumulateOverPoints<tf.Tensor>({
       ...call.plan,
       onProgress: progress(call.numExamples),
-      forward: call.forward,
-      target: call.target,
+      evaluator: call.evaluator,
       numExamples: call.numExamples,
       total: call.numExamples * windows.count,
       needs: 'scores',
+      // The chunk's window masks go to `terms` as its extra.
       points: (start, count) => {
         const examples = Int32Array.from({ length: count }, (_, i) => Math.floor((start + i) / windows.count));
         const indices = tf.tensor1d(examples, 'int32');
-        const inputs = tf.gather(call.input, indices);
-        chunkMasks = windows.masks(start, count);
-        return { inputs: tf.add(inputs, tf.mul(chunkMasks, tf.sub(tf.gather(from, indices), inputs))), examples };
+        const rows = tf.gather(input, indices);
+        const masks = windows.masks(start, count);
+        return { inputs: [tf.add(rows, tf.mul(masks, tf.sub(tf.gather(from, indices), rows)))], examples, extra: masks };
       },
       terms: (rows, evaluation) => {
         const unoccluded = perRow(Array.from(rows.examples, (e) => original[e]), featureRank);
-        const drop = tf.sub(unoccluded, tf.reshape(evaluation.scores!, unoccluded.shape));
-        return [tf.mul(drop, chunkMasks!)];
+        const drop = tf.sub(unoccluded, tf.reshape(evaluation.scores, unoccluded.shape));
+        return [tf.mul(drop, rows.extra)];
       },
     });
     try {
@@ -73,23 +75,21 @@ export async function occlusion(model: ModelLike, x: tf.Tensor, options: Occlusi
       sum.dispose();
     }
   } finally {
-    baseline?.dispose();
+    baselines.forEach((b) => b.dispose());
     call.dispose();
   }
 }
 
 /** The unoccluded target scores, one per example. */
 async function scoresOf(call: PreparedCall, onProgress: ((done: number) => void) | undefined): Promise<Float32Array> {
-  const [scores] = await accumulateOverPoints({
+  const [scores] = await collectOverRows({
     ...call.plan,
     onProgress,
-    forward: call.forward,
-    target: call.target,
-    numExamples: call.numExamples,
+    evaluator: call.evaluator,
     total: call.numExamples,
     needs: 'scores',
-    points: (start, count) => ({ inputs: tf.slice(call.input, start, count), examples: exampleRange(start, count) }),
-    terms: (rows, evaluation) => [tf.reshape(evaluation.scores!, [rows.count, 1])],
+    points: (start, count) => exampleRows(call, start, count),
+    terms: (_rows, evaluation) => [evaluation.scores],
   });
   try {
     return (await scores.data()) as Float32Array;

@@ -10,9 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelLike } from '../../core/model';
-import type { CommonOptions } from '../../core/options';
+import { optionKeys } from '../../core/option-keys';
+import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
-import { seedOption } from '../../core/seeded-random';
 import { assertInteger, assertNumberInRange } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
 import { seededInteger, seededUniforms } from './mask-random';
@@ -34,6 +34,8 @@ export interface RiseOptions extends CommonOptions {
   seed?: number;
 }
 
+const RISE_KEYS = optionKeys<RiseOptions>()('masks', 'gridSize', 'keepProbability', 'seed', ...COMMON_OPTION_KEYS);
+
 /**
  * RISE saliency of the target score, shaped like `x` (an image batch `[N, H, W]` or `[N, H, W, C]`;
  * the per-pixel map is repeated over the channels). All examples share the same masks.
@@ -41,20 +43,22 @@ export interface RiseOptions extends CommonOptions {
  * const map = await rise(model, images, { target: 281, masks: 4000, seed: 1, batchSize: 64 });
  */
 export async function rise(model: ModelLike, x: tf.Tensor, options: RiseOptions = {}): Promise<tf.Tensor> {
-  const masks = options.masks ?? 2000;
-  const gridSize = options.gridSize ?? 8;
-  const keepProbability = options.keepProbability ?? 0.5;
-  assertInteger(masks, 'options.masks', 1);
-  assertInteger(gridSize, 'options.gridSize', 1);
-  assertNumberInRange(keepProbability, 'options.keepProbability', { min: 0, max: 1, minExclusive: true });
-  const seed = seedOption(options.seed);
-  const call = await prepareCall(model, x, options);
+  const call = await prepareCall(model, x, options, { keys: RISE_KEYS, gradients: false });
   try {
-    assertImageBatch(call.input);
-    const [height, width] = call.featureShape;
+    const masks = options.masks ?? 2000;
+    const gridSize = options.gridSize ?? 8;
+    const keepProbability = options.keepProbability ?? 0.5;
+    assertInteger(masks, 'options.masks', 1);
+    assertInteger(gridSize, 'options.gridSize', 1);
+    assertNumberInRange(keepProbability, 'options.keepProbability', { min: 0, max: 1, minExclusive: true });
+    const seed = call.seed;
+    const input = call.single('rise');
+    assertImageBatch(input);
+    const [height, width] = input.shape.slice(1);
     const cell = [Math.ceil(height / gridSize), Math.ceil(width / gridSize)];
     const upsampled: [number, number] = [(gridSize + 1) * cell[0], (gridSize + 1) * cell[1]];
     return await maskedScoreSaliency(call, {
+      method: 'rise',
       masks,
       expectedMask: keepProbability,
       sample: (maskIndices) => {

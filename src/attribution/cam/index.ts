@@ -1,0 +1,5 @@
+/** Class-activation maps: Grad-CAM and its family, Zoom-CAM, Score-CAM, Eigen-CAM. */
+export { gradCam, gradCamPlusPlus, xGradCam, layerCam, hiResCam, type CamOptions, type GradCamOptions } from './gradient-cams';
+export { zoomCam, type ZoomCamOptions } from './zoom-cam';
+export { scoreCam } from './score-cam';
+export { eigenCam } from './eigen-cam';
