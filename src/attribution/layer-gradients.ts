@@ -9,7 +9,7 @@
  * of the layer, for all requested layers in one backward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxArgumentError } from '../core/errors';
 import type { Evaluator } from '../core/evaluate';
 import { tapedGradients } from '../core/input-gradient';
@@ -31,7 +31,12 @@ export function tapLayers(model: ResolvedModel, names: readonly unknown[], argum
   }
   return names.map((name, i) => {
     const where = names.length === 1 ? argument : `${argument}[${i}]`;
-    const layer = findLayer(layersModel, name, where);
+    let layer = findLayer(layersModel, name, where);
+    // A model used as the first layer of a Sequential is not a node of its graph: its inner graph is.
+    // Its output is then its last inner layer's output.
+    while (applications(layersModel, layer) === 0 && layer instanceof tfl.LayersModel && layer.outputs.length === 1) {
+      layer = layer.outputs[0].sourceLayer;
+    }
     const count = applications(layersModel, layer);
     if (count !== 1) {
       throw new GlassboxArgumentError(
