@@ -114,7 +114,7 @@ describe('gradient CAMs (pytorch-grad-cam formulas)', () => {
 function topEigenvector(matrix: number[][]): number[] {
   const n = matrix.length;
   const a = matrix.map((row) => [...row]);
-  const v = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
   for (let sweep = 0; sweep < 100; sweep++) {
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
