@@ -86,6 +86,13 @@ export function conceptMasksFromLabels(labels: tf.Tensor, groups: ConceptGroupsL
   if (!(labels instanceof tf.Tensor) || labels.rank < 2 || labels.shape[labels.rank - 1] !== sizes.length) {
     throw new GlassboxArgumentError('labels', `expected a tf.Tensor of shape [batch, ..., ${sizes.length}] (one index per group), got ${describeValue(labels)}`);
   }
+  if (labels.dtype !== 'int32') {
+    // One read-back: float labels must hold integers (a 1.5 would silently become concept 1).
+    const fractional = tf.tidy(() => tf.any(tf.notEqual(labels, tf.round(labels))));
+    const hasFraction = fractional.dataSync()[0] === 1;
+    fractional.dispose();
+    if (hasFraction) throw new GlassboxArgumentError('labels', 'expected integer concept indices (or −1 for no label), got fractional values');
+  }
   return tf.tidy(() => {
     const perGroup = tf.unstack(tf.cast(labels, 'int32'), labels.rank - 1);
     // tf.oneHot refuses depth 1: a one-concept group is "index = 0".

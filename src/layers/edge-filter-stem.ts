@@ -55,8 +55,8 @@ export class EdgeFilterStem extends tfl.layers.Layer {
 
   constructor(args: EdgeFilterStemArgs = {}) {
     super({ ...args, trainable: false });
+    const bank = resolveFilterBank(args.filters ?? [...DEFAULT_FILTERS]);
     this.filters = (args.filters ?? [...DEFAULT_FILTERS]).map((f) => (typeof f === 'string' ? f : f.map((r) => [...r])));
-    const bank = resolveFilterBank(this.filters);
     this.filterLabels = bank.labels;
     this.kernelSize = bank.size;
     this.bankKernels = bank.kernels;

@@ -6,6 +6,7 @@
  * rows top to bottom, columns left to right. So `sobel-x` responds positively where intensity grows to
  * the right and `sobel-y` where it grows downwards.
  */
+import { GlassboxArgumentError } from '../core/errors';
 
 /** The named filters an `EdgeFilterStem` bank can hold. */
 export type FilterName =
@@ -102,11 +103,11 @@ export interface ResolvedBank {
  * @throws on an empty bank, an unknown name, or a custom kernel that is ragged, empty, non-finite or all
  *   zero.
  */
-export function resolveFilterBank(filters: readonly FilterSpec[]): ResolvedBank {
+export function resolveFilterBank(filters: unknown): ResolvedBank {
   if (!Array.isArray(filters) || filters.length === 0) {
-    throw new Error(`filters: expected a non-empty array of filter names or kernels, got ${describe(filters)}`);
+    throw new GlassboxArgumentError('config.filters', `expected a non-empty array of filter names or kernels, got ${describe(filters)}`);
   }
-  const raw = filters.map((spec, i) => resolveOne(spec, i));
+  const raw = filters.map((spec: unknown, i) => resolveOne(spec as FilterSpec, i));
   const maxSide = Math.max(...raw.map((k) => Math.max(k.length, k[0].length)));
   const size = maxSide % 2 === 1 ? maxSide : maxSide + 1;
   const centre = Math.floor((size - 1) / 2);
@@ -117,14 +118,14 @@ export function resolveFilterBank(filters: readonly FilterSpec[]): ResolvedBank 
     k.forEach((row, r) => row.forEach((v, c) => (out[(top + r) * size + left + c] = v)));
     return out;
   });
-  const labels = filters.map((spec, i) => (typeof spec === 'string' ? spec : `custom-${i}`));
+  const labels = filters.map((spec: unknown, i) => (typeof spec === 'string' ? spec : `custom-${i}`));
   return { size, kernels, labels };
 }
 
 function resolveOne(spec: FilterSpec, index: number): readonly (readonly number[])[] {
   if (typeof spec === 'string') {
     if (!(spec in FILTER_KERNELS)) {
-      throw new Error(`filters[${index}]: unknown filter name '${spec}'; expected one of ${FILTER_NAMES.join(', ')}`);
+      throw new GlassboxArgumentError(`config.filters[${index}]`, `unknown filter name '${spec}'; expected one of ${FILTER_NAMES.join(', ')}`);
     }
     return FILTER_KERNELS[spec];
   }
@@ -133,14 +134,14 @@ function resolveOne(spec: FilterSpec, index: number): readonly (readonly number[
     spec.length > 0 &&
     spec.every((row) => Array.isArray(row) && row.length === spec[0].length && row.length > 0);
   if (!isRectangular) {
-    throw new Error(`filters[${index}]: expected a filter name or a non-empty rectangular number[][] kernel, got ${describe(spec)}`);
+    throw new GlassboxArgumentError(`config.filters[${index}]`, `expected a filter name or a non-empty rectangular number[][] kernel, got ${describe(spec)}`);
   }
   const values = spec.flat();
   if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new Error(`filters[${index}]: kernel entries must be finite numbers, got ${describe(spec)}`);
+    throw new GlassboxArgumentError(`config.filters[${index}]`, `kernel entries must be finite numbers, got ${describe(spec)}`);
   }
   if (values.every((v) => v === 0)) {
-    throw new Error(`filters[${index}]: kernel must not be all zero`);
+    throw new GlassboxArgumentError(`config.filters[${index}]`, `kernel must not be all zero`);
   }
   return spec;
 }

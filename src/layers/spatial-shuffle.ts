@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { assertBoolean, assertInteger } from '../core/validate';
 import { imageInput, imageInputShape } from './image-shape';
 import { PermutationStream } from './permutation-stream';
 
@@ -43,12 +44,8 @@ export class SpatialShuffle extends tfl.layers.Layer {
   constructor(args: SpatialShuffleArgs = {}) {
     super(args);
     const { perExample = true, seed } = args;
-    if (typeof perExample !== 'boolean') {
-      throw new Error(`SpatialShuffle: perExample must be a boolean, got ${String(perExample)}`);
-    }
-    if (seed !== undefined && seed !== null && !Number.isInteger(seed)) {
-      throw new Error(`SpatialShuffle: seed must be an integer, got ${String(seed)}`);
-    }
+    assertBoolean(perExample, 'config.perExample');
+    if (seed !== undefined && seed !== null) assertInteger(seed, 'config.seed', 0);
     this.perExample = perExample;
     this.seed = seed ?? undefined;
     this.stream = new PermutationStream(this.seed);

@@ -101,6 +101,11 @@ describe('concept loss', () => {
     expect(() => maskedGroupCrossEntropy(tf.ones([4, 4]), p, sizes)).toThrow(/labels: expected the probabilities' shape \[4, 5\]/);
     expect(() => conceptLoss([2, 0])).toThrow(/groups\[1\]: expected \{ name: non-empty string, size: positive integer \}/);
     expect(() => conceptMasksFromLabels(tf.zeros([4, 3]), sizes)).toThrow(/labels: expected a tf.Tensor of shape \[batch, ..., 2\]/);
+    const fractional = tf.tensor2d([[0, 1.5]]);
+    const tensorsBefore = tf.memory().numTensors;
+    expect(() => conceptMasksFromLabels(fractional, sizes)).toThrow(/labels: expected integer concept indices \(or −1 for no label\), got fractional values/);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    fractional.dispose();
     expect(() => maskedGroupCrossEntropy(p, p, sizes, { epsilon: 0 })).toThrow(/options.epsilon/);
     expect(tf.memory().numTensors).toBe(before + 2); // the two tensors made for the calls
     p.dispose();

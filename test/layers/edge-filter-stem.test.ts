@@ -126,10 +126,11 @@ describe('EdgeFilterStem', () => {
     expect(() => layers.edgeFilterStem({ filters: ['sobel-x', 'sobel-z' as never] })).toThrow(
       /filters\[1\]: unknown filter name 'sobel-z'; expected one of identity, sobel-x/,
     );
-    expect(() => layers.edgeFilterStem({ filters: [] })).toThrow(/filters: expected a non-empty array/);
-    expect(() => layers.edgeFilterStem({ filters: [[[1, 2], [3]]] })).toThrow(/filters\[0\]: expected .* rectangular/);
-    expect(() => layers.edgeFilterStem({ filters: [[[0, 0]]] })).toThrow(/filters\[0\]: kernel must not be all zero/);
-    expect(() => layers.edgeFilterStem({ filters: [[[1, NaN]]] })).toThrow(/filters\[0\]: kernel entries must be finite/);
+    expect(() => layers.edgeFilterStem({ filters: 'sobel-x' as never })).toThrow(/config\.filters: expected a non-empty array of filter names or kernels, got "sobel-x"/);
+    expect(() => layers.edgeFilterStem({ filters: [] })).toThrow(/config\.filters: expected a non-empty array/);
+    expect(() => layers.edgeFilterStem({ filters: [[[1, 2], [3]]] })).toThrow(/config\.filters\[0\]: expected .* rectangular/);
+    expect(() => layers.edgeFilterStem({ filters: [[[0, 0]]] })).toThrow(/config\.filters\[0\]: kernel must not be all zero/);
+    expect(() => layers.edgeFilterStem({ filters: [[[1, NaN]]] })).toThrow(/config\.filters\[0\]: kernel entries must be finite/);
     expect(() => tfl.sequential({ layers: [layers.edgeFilterStem({ inputShape: [4, 3] })] })).toThrow(
       /EdgeFilterStem '.*': expected input of rank 4 \[batch, height, width, channels\], got rank 3/,
     );

@@ -296,5 +296,13 @@ describe('InvertibleConceptFlow', () => {
       /config.permutations\[0\]: expected a permutation of 0..3/,
     );
     expect(() => layers.invertibleConceptFlow({ flows: 2, permutations: [[0, 1]] })).toThrow(/config.permutations: expected 2 permutations/);
+    // ActNorm's data-dependent initialisation needs a batch with a spread (one example has std 0).
+    const flow = layers.invertibleConceptFlow({ flows: 1, hidden: 4, seed: 1 });
+    flow.build([null, 4]);
+    const one = tf.ones([1, 4]);
+    const before = tf.memory().numTensors;
+    expect(() => flow.forwardWithLogDet(one)).toThrow(/x: ActNorm initialises from the first batch's mean and standard deviation and needs at least 2 examples, got 1/);
+    expect(tf.memory().numTensors).toBe(before);
+    one.dispose();
   });
 });

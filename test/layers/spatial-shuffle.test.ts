@@ -162,7 +162,8 @@ describe('SpatialShuffle', () => {
     expect(() => layers.spatialShuffle().apply(x)).toThrow(/expected input of rank 4 .* got rank 3 \(shape \[2, 6, 2\]\)/);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
-    expect(() => layers.spatialShuffle({ seed: 1.5 })).toThrow(/seed must be an integer, got 1.5/);
-    expect(() => layers.spatialShuffle({ perExample: 'yes' as never })).toThrow(/perExample must be a boolean, got yes/);
+    expect(() => layers.spatialShuffle({ seed: 1.5 })).toThrow(/config\.seed: expected an integer >= 0, got 1\.5/);
+    expect(() => layers.spatialShuffle({ seed: -1 })).toThrow(/config\.seed: expected an integer >= 0, got -1/);
+    expect(() => layers.spatialShuffle({ perExample: 'yes' as never })).toThrow(/config\.perExample: expected true or false, got "yes"/);
   });
 });

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { GlassboxArgumentError } from '../../core/errors';
 import type { AddWeight } from './weight-factory';
 
 /** Added to the standard deviation before inverting it (the reference code's value). */
@@ -31,6 +32,13 @@ export class ActNorm {
    * the flag. Runs entirely as tensor operations (no read-back), so it also works inside `fit`.
    */
   initializeFrom(x: tf.Tensor2D): void {
+    if (x.shape[0] < 2) {
+      throw new GlassboxArgumentError(
+        'x',
+        `ActNorm initialises from the first batch's mean and standard deviation and needs at least 2 examples, got ${x.shape[0]}; ` +
+          'pass a representative batch first (e.g. layer.forwardWithLogDet(trainingBatch))',
+      );
+    }
     tf.tidy(() => {
       const { mean, variance } = tf.moments(x, 0);
       const done = tf.greater(tf.broadcastTo(this.initialized.read(), [x.shape[1]]), 0.5);
