@@ -12,6 +12,11 @@ export interface ChunkPlan {
   /** Called after every chunk with the rows done and `total`. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Rows that must stay in one chunk (default 1): every chunk holds a multiple of it, e.g. 2 for methods
+   * that evaluate an input and its baseline side by side. `total` must be a multiple of it.
+   */
+  granularity?: number;
 }
 
 /** One chunk: rows `[start, start + count)`, and the probe its evaluation reports its memory peak to. */
@@ -28,14 +33,16 @@ export interface Chunk {
  */
 export async function forEachChunk(plan: ChunkPlan, step: (chunk: Chunk) => void | Promise<void>): Promise<void> {
   throwIfAborted(plan.signal);
-  let size = plan.batchSize === 'auto' ? 1 : plan.batchSize;
+  const unit = plan.granularity ?? 1;
+  const units = (rows: number) => Math.max(unit, Math.floor(rows / unit) * unit);
+  let size = plan.batchSize === 'auto' ? unit : units(plan.batchSize);
   let measured = plan.batchSize !== 'auto';
   for (let start = 0; start < plan.total; ) {
     const count = Math.min(size, plan.total - start);
     const chunk: Chunk = { start, count, memory: new MemoryProbe() };
     await step(chunk);
     if (!measured) {
-      size = rowsWithinBudget(chunk.memory.peakBytes, count);
+      size = units(rowsWithinBudget(chunk.memory.peakBytes, count));
       measured = true;
     }
     start += count;
