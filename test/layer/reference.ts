@@ -53,7 +53,7 @@ export function gradient(layers: readonly DenseWeights[], x: readonly number[], 
     pre.push(z);
     v = z.map(apply[layer.activation]);
   }
-  let g = v.map((_, j) => (j === c ? 1 : 0));
+  let g: number[] = v.map((_, j) => (j === c ? 1 : 0));
   for (let l = layers.length - 1; l >= 0; l--) {
     const layer = layers[l];
     const dz = g.map((gj, j) => gj * derivative[layer.activation](pre[l][j]));
