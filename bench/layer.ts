@@ -54,7 +54,7 @@ async function gap(model: tfl.LayersModel, digits: tf.Tensor, target: number[], 
   });
   const [s, d] = [await sums.data(), await differences.data()];
   tf.dispose([sums, differences, attribution]);
-  return Math.max(...Array.from(s, (v, i) => Math.abs(v - d[i]) / Math.abs(d[i])));
+  return Math.max(...Array.from(s, (v: number, i) => Math.abs(v - d[i]) / Math.abs(d[i])));
 }
 
 async function completeness(model: tfl.LayersModel, digits: tf.Tensor, target: number[]): Promise<void> {
@@ -75,6 +75,7 @@ async function completeness(model: tfl.LayersModel, digits: tf.Tensor, target: n
   rows.forEach((row) => console.log(row));
 }
 
+await tf.setBackend('wasm');
 const { model, test } = await trainedMnistCnn('examples/.cache/mnist-cnn');
 const labels = await test.y.data();
 const picks = [0, 1, 2, 3, 4, 5].map((digit) => labels.findIndex((l) => l === digit));
