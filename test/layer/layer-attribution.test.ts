@@ -216,6 +216,12 @@ describe('layerGradientXActivation and layerActivation', () => {
       () => layerIntegratedGradients(model, x, { layer: 'hidden', target: 0, nSteps: 8 } as never),
       /options\.nSteps: unknown option; Captum's\/Zennit's 'nSteps' is called 'steps' here/,
     );
+    const badBaseline = tf.zeros([2, D]);
+    await expectRejectsWithoutLeak(
+      () => layerIntegratedGradients(model, x, { layer: 'hidden', target: 0, baseline: badBaseline }),
+      /options\.baseline: expected shape \[4, 5\] \(like the input\), \[1, 5\] \(one example\) or \[5\]/,
+    );
+    badBaseline.dispose();
     twice.dispose();
   });
 });

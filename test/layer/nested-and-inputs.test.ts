@@ -37,6 +37,7 @@ describe('layers inside a nested model', () => {
       0.8,
     );
     const base = tfl.sequential({
+      name: 'base',
       layers: [
         tfl.layers.dense({ inputShape: [4], units: 5, activation: 'tanh', name: 'inner_a' }),
         tfl.layers.dense({ units: 3, activation: 'softplus', name: 'inner_b' }),
@@ -50,6 +51,8 @@ describe('layers inside a nested model', () => {
       ['inner_b', 'flat_b', (m, layer) => layerGradientXActivation(m, x, { layer, target: 0 })],
       ['inner_a', 'flat_a', (m, layer) => layerConductance(m, x, { layer, target: 1, steps: 4 })],
       ['inner_b', 'flat_b', (m, layer) => neuronGradient(m, x, { layer, neuron: [2] })],
+      // The nested model by its own name: its output, which is inner_b's.
+      ['base', 'flat_b', (m, layer) => layerIntegratedGradients(m, x, { layer, target: 0, steps: 8 })],
     ];
     for (const [inner, outer, method] of pairs) {
       const a = await expectNoLeak(() => method(nested, inner));

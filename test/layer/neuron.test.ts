@@ -64,4 +64,20 @@ describe('neuron attribution', () => {
     await expectRejectsWithoutLeak(() => neuronGradient(model, x, { layer: 'features', neuron: [0.5, 0, 0] }), /options\.neuron: expected 3 non-negative integers/);
     await expectRejectsWithoutLeak(() => neuronGradient(model, x, { layer: 'features', neuron, target: 1 } as never), /options\.target: unknown option/);
   });
+
+  it('checks the index against the actual shape of a layer whose length is fixed only at run time', async () => {
+    const input = tfl.input({ shape: [null, 3] });
+    const sequence = tfl.layers.conv1d({ filters: 2, kernelSize: 2, padding: 'same', activation: 'tanh', name: 'sequence' }).apply(input) as tfl.SymbolicTensor;
+    const output = tfl.layers.dense({ units: 1 }).apply(tfl.layers.globalAveragePooling1d({}).apply(sequence)) as tfl.SymbolicTensor;
+    const variable = setSeededWeights(tfl.model({ inputs: input, outputs: output }), 25);
+    const steps = seededTensor([2, 4, 3], 26);
+    const g = await expectNoLeak(() => neuronGradient(variable, steps, { layer: 'sequence', neuron: [3, 1] }));
+    expect(g.shape).toEqual([2, 4, 3]);
+    await expectRejectsWithoutLeak(
+      () => neuronGradient(variable, steps, { layer: 'sequence', neuron: [9, 1] }),
+      /options\.neuron: index 9 on axis 0 is out of range: layer "sequence" outputs \[4, 2\] per example/,
+    );
+    tf.dispose([g, steps]);
+    variable.dispose();
+  });
 });

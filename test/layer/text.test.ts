@@ -69,6 +69,23 @@ describe('text models through the Embedding', () => {
     model.dispose();
   });
 
+  it('takes sentences whose length is fixed only at run time', async () => {
+    const ids = tfl.input({ shape: [null], dtype: 'int32' });
+    const embedded = tfl.layers.embedding({ inputDim: VOCABULARY, outputDim: DIM, name: 'words' }).apply(ids) as tfl.SymbolicTensor;
+    const output = tfl.layers.dense({ units: 2 }).apply(tfl.layers.globalAveragePooling1d({}).apply(embedded)) as tfl.SymbolicTensor;
+    const model = setSeededWeights(tfl.model({ inputs: ids, outputs: output }), 67, 0.9);
+    const sentence = tf.tensor2d([[4, 5, 6]], undefined, 'int32');
+    const lig = await expectNoLeak(() => layerIntegratedGradients(model, sentence, { layer: 'words', target: 0, steps: 2 }));
+    expect(lig.shape).toEqual([1, 3, DIM]);
+    const [sums, difference] = tf.tidy(() => {
+      const score = (v: tf.Tensor) => tf.reshape(tf.slice(model.predict(v) as tf.Tensor, [0, 0], [-1, 1]), [-1]);
+      return [tf.sum(tokenAttributions(lig), 1), tf.sub(score(sentence), score(tf.zerosLike(sentence)))];
+    });
+    await expectClose(sums, difference, 1e-5);
+    tf.dispose([sentence, lig, sums, difference]);
+    model.dispose();
+  });
+
   it('refuses to interpolate or differentiate token ids, pointing to layer IG; tokenAttributions checks its input', async () => {
     const model = textModel([], 65);
     const ids = tf.tensor2d(IDS, undefined, 'int32');
