@@ -76,7 +76,7 @@ describe('models with several inputs', () => {
     return { model, jointModel: tfl.model({ inputs: [a, b], outputs: joint }) };
   }
 
-  it('layer IG with one baseline per input is complete: Σ = f(x) − f(b)', async () => {
+  it('layer IG and conductance with one baseline per input are complete: Σ = f(x) − f(b)', async () => {
     const { model } = twoInputs();
     const x = [seededTensor([3, 3], 43, 1.5), seededTensor([3, 2], 44, 1.5)];
     const baseline = [0.5, seededTensor([1, 2], 45)];
@@ -85,7 +85,11 @@ describe('models with several inputs', () => {
     const b = [tf.fill([3, 3], 0.5), tf.tile(baseline[1] as tf.Tensor, [3, 1])];
     const [sums, expected] = [perExample(lig), difference(model, x, b, 1)];
     await expectClose(sums, expected, 1e-4);
-    tf.dispose([...x, baseline[1] as tf.Tensor, ...b, lig, sums, expected]);
+    // Conductance interpolates every input along the path: a first-order sum, close at 64 steps.
+    const cond = await layerConductance(model, x, { layer: 'joint', target: 1, steps: 64, method: 'riemann_trapezoid', baseline });
+    const condSums = perExample(cond);
+    await expectClose(condSums, expected, 2e-2);
+    tf.dispose([...x, baseline[1] as tf.Tensor, ...b, lig, sums, expected, cond, condSums]);
     model.dispose();
   });
 

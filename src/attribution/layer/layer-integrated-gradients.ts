@@ -107,7 +107,7 @@ export async function layerIntegratedGradients(
 }
 
 /** Rows `[start, start + count)` of the tensors in `stack` (each `[n, ...]`) concatenated along the batch axis. */
-export function stackedRows(stack: readonly tf.Tensor[], start: number, count: number): tf.Tensor {
+function stackedRows(stack: readonly tf.Tensor[], start: number, count: number): tf.Tensor {
   const n = stack[0].shape[0];
   const pieces: tf.Tensor[] = [];
   for (let r = start; r < start + count; ) {
