@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: explains real MNIST digits with every attribution method of tfjs-glassbox and writes
  * heatmap PNGs plus an HTML page that shows them side by side (examples/output/demo/index.html), then
- * shows the colour, edge and pixel scores of an EdgeFilterStem model (examples/demo-stem.ts).
+ * shows the colour, edge and pixel scores of an EdgeFilterStem model (examples/demo-stem.ts) and the
+ * per-token attributions of a small text classifier (examples/demo-text.ts).
  *
  * Usage: `npm run demo [-- --backend cpu|wasm]` (default wasm, the fastest Node backend without
  * tfjs-node).
@@ -29,11 +30,14 @@ import {
 } from '../src/index';
 import { writePng } from '../src/node/index';
 import { stemScoresSection } from './demo-stem';
+import { textSection } from './demo-text';
+import { TOKEN_CSS } from './support/token-html';
 import { trainedMnistCnn } from './mnist-cnn';
 
 const OUTPUT = join('examples', 'output', 'demo');
 const CACHE = join('examples', '.cache', 'mnist-cnn');
 const STEM_CACHE = join('examples', '.cache', 'stem-cnn');
+const TEXT_CACHE = join('examples', '.cache', 'text-classifier');
 
 /** One column of the demo page: a method, how to call it, how to colour it. */
 interface DemoMethod {
@@ -159,8 +163,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < picks.length; i++) await writePng(join(OUTPUT, `input-${i}.png`), columns[0][i]);
   const grid = concatTiles(picks.map((_, i) => columns.map((column) => column[i])), { padding: 4 });
   await writePng(join(OUTPUT, 'grid.png'), grid);
-  const stemSection = await stemScoresSection(OUTPUT, STEM_CACHE);
-  writeFileSync(join(OUTPUT, 'index.html'), page(METHODS.map((m) => m.name), picks.length, target, rows, accuracy, tf.getBackend(), stemSection));
+  const sections = [await stemScoresSection(OUTPUT, STEM_CACHE), await textSection(TEXT_CACHE)];
+  writeFileSync(join(OUTPUT, 'index.html'), page(METHODS.map((m) => m.name), picks.length, target, rows, accuracy, tf.getBackend(), sections.join('\n')));
   console.log(`wrote ${join(OUTPUT, 'index.html')} and ${join(OUTPUT, 'grid.png')}`);
   [x, grid, ...columns.flat()].forEach((t) => t.dispose());
 }
@@ -176,7 +180,7 @@ function page(
   timings: string[],
   accuracy: number,
   backend: string,
-  stemSection: string,
+  sections: string,
 ): string {
   const header = ['input', ...methods].map((m) => `<th>${m}</th>`).join('');
   const body = Array.from({ length: count }, (_, i) => {
@@ -186,7 +190,7 @@ function page(
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>tfjs-glassbox demo</title>
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:4px;text-align:center}img{image-rendering:pixelated;border:1px solid #ccc}
-.bar{display:flex;align-items:center;gap:4px;font-size:12px;text-align:left}.bar span{width:64px}.bar i{display:inline-block;height:10px}</style>
+.bar{display:flex;align-items:center;gap:4px;font-size:12px;text-align:left}.bar span{width:64px}.bar i{display:inline-block;height:10px}${TOKEN_CSS}</style>
 </head><body>
 <h1>tfjs-glassbox: why does the CNN see these digits?</h1>
 <p>A small CNN trained on real MNIST digits (test accuracy ${(100 * accuracy).toFixed(1)}%), explained for each digit's true
@@ -198,7 +202,7 @@ ${body}
 <table><tr><th>method</th><th>settings</th><th>time for ${count} digits</th></tr>
 ${timings.join('\n')}
 </table>
-${stemSection}
+${sections}
 </body></html>
 `;
 }

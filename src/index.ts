@@ -40,6 +40,9 @@ export {
 } from './attribution/adaptive-noising';
 export { guidedIntegratedGradients } from './attribution/guided';
 
+// --- layer and neuron attribution, text -------------------------------------------------------
+export * from './attribution/layer/index';
+
 // --- LRP ----------------------------------------------------------------------------------------
 export * from './attribution/lrp';
 

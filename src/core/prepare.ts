@@ -33,6 +33,11 @@ export interface CallSpec {
   keys: readonly string[];
   /** The method differentiates the model with respect to its inputs. */
   gradients: boolean;
+  /**
+   * The method reads inner layers and never explains an output (layer activations, neuron attributions):
+   * a model with several outputs needs no `options.output`.
+   */
+  anyOutput?: boolean;
 }
 
 /**
@@ -43,7 +48,7 @@ export async function prepareCall(model: ModelLike, x: unknown, options: unknown
   const checked = checkOptions(options, spec.keys);
   const o = (options ?? {}) as CommonOptions & { seed?: unknown };
   const seed = seedOption(o.seed as number | undefined);
-  const resolved = resolveModel(model, checked.output);
+  const resolved = resolveModel(model, checked.output ?? (spec.anyOutput ? 0 : undefined));
   if (spec.gradients) assertNoTokenInputs(resolved);
   const inputs = await prepareInputs(x, resolved);
   try {
