@@ -16,6 +16,7 @@ export type { ScoreTransform } from './core/score-transform';
 export { DEFAULT_BATCH_SIZE } from './core/options';
 export { GlassboxArgumentError, GlassboxModelError } from './core/errors';
 export { withBackendGapFixes, withBackendGapFixesSync, type BackendGapOptions } from './core/backend-gaps';
+export { currentRowContext, withRowContext, type RowContext } from './core/row-context';
 
 // --- gradient family ----------------------------------------------------------------------------
 export { saliency, gradientXInput, type SaliencyOptions } from './attribution/gradient';
