@@ -157,6 +157,41 @@ describe('canonizers as passes with a registry', () => {
   });
 });
 
+describe("the 'attention' canonizer (CP-LRP): softmax attention weights are held constant", () => {
+  // Self-attention on [N, T = 3, D = 4]: q, k, v dense, softmax(q·kᵀ) · v, flattened into 2 logits.
+  const input = tfl.input({ shape: [3, 4] });
+  const dense = (name: string) => tfl.layers.dense({ units: 4, useBias: false, name }).apply(input) as tfl.SymbolicTensor;
+  const [q, k, v] = ['q', 'k', 'v'].map(dense);
+  const scores = tfl.layers.dot({ axes: [2, 2], name: 'scores' }).apply([q, k]) as tfl.SymbolicTensor;
+  const weights = tfl.layers.softmax({ axis: -1, name: 'attention' }).apply(scores) as tfl.SymbolicTensor;
+  const mixed = tfl.layers.dot({ axes: [2, 1], name: 'mixed' }).apply([weights, v]) as tfl.SymbolicTensor;
+  const logits = tfl.layers.dense({ units: 2, useBias: false, name: 'logits' }).apply(tfl.layers.flatten().apply(mixed) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+  const model = setSeededWeights(tfl.model({ inputs: input, outputs: logits }), 105, 0.9);
+  const x = seededTensor([2, 3, 4], 106, 1.5);
+  afterAll(() => x.dispose());
+
+  it('relevance flows through the values only: LRP-0 = gradient × input with the weights held, conserved; none reaches q and k', async () => {
+    const options = { target: [1, 0], composite: 'epsilon' as const, epsilon: 0 };
+    const relevance = await expectNoLeak(() => lrp(model, x, options));
+    const [reference, chosen] = tf.tidy(() => {
+      const held = model.getLayer('attention').apply(model.getLayer('scores').apply([model.getLayer('q').apply(x), model.getLayer('k').apply(x)])) as tf.Tensor3D;
+      const onehot = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);
+      const f = (u: tf.Tensor) =>
+        tf.mul(model.getLayer('logits').apply(tf.reshape(tf.matMul(held, model.getLayer('v').apply(u) as tf.Tensor3D), [2, 12])) as tf.Tensor, onehot);
+      return [tf.mul(x, tf.grad((u: tf.Tensor) => tf.sum(f(u)))(x)), tf.sum(f(x), 1)];
+    });
+    await expectClose(relevance, reference, 1e-4);
+    const sums = tf.sum(relevance, [1, 2]);
+    await expectClose(sums, chosen, 1e-4);
+    const atQuery = await lrp(model, x, { ...options, relevanceAt: 'q' });
+    expect(Math.max(...Array.from(await tf.abs(atQuery).data()))).toBe(0);
+    // Without the canonizer the attention weights are signals of the product: q and k get relevance.
+    const unheld = await lrp(model, x, { ...options, relevanceAt: 'q', canonize: ['merge-batch-norm', 'gates'] });
+    expect(Math.max(...Array.from(await tf.abs(unheld).data()))).toBeGreaterThan(1e-4);
+    [relevance, reference, chosen, sums, atQuery, unheld].forEach((t) => t.dispose());
+  });
+});
+
 describe('probability outputs: a final sigmoid is stripped like softmax', () => {
   // Logistic regression with contributions x·w = [0.2, −2.0, 0.1] (no bias): logit −1.7, p = 0.154.
   const x = tf.tensor2d([[2, 4, 0.5]]);
