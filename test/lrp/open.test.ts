@@ -174,7 +174,8 @@ describe("the 'attention' canonizer (CP-LRP): softmax attention weights are held
     const options = { target: [1, 0], composite: 'epsilon' as const, epsilon: 0 };
     const relevance = await expectNoLeak(() => lrp(model, x, options));
     const [reference, chosen] = tf.tidy(() => {
-      const held = model.getLayer('attention').apply(model.getLayer('scores').apply([model.getLayer('q').apply(x), model.getLayer('k').apply(x)])) as tf.Tensor3D;
+      const [query, key] = ['q', 'k'].map((name) => model.getLayer(name).apply(x) as tf.Tensor);
+      const held = model.getLayer('attention').apply(model.getLayer('scores').apply([query, key])) as tf.Tensor3D;
       const onehot = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);
       const f = (u: tf.Tensor) =>
         tf.mul(model.getLayer('logits').apply(tf.reshape(tf.matMul(held, model.getLayer('v').apply(u) as tf.Tensor3D), [2, 12])) as tf.Tensor, onehot);
