@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxModelError } from '../../core/errors';
-import { registerLrpLayer, type AffineParameters, type LayerKind, type LinearParameters, type LrpBuilder, type LrpStepSpec } from './layer-catalogue';
+import { registerLrpLayer, type AffineParameters, type LayerKind, type LinearParameters, type LrpBuilder, type LrpLayerSpec, type LrpStepSpec } from './layer-catalogue';
 
 /** A weight of `layer` by its short name (`kernel`, `bias`, `gamma`, ...). */
 export function layerWeight(layer: tfl.layers.Layer, name: string): tf.Tensor {
@@ -96,64 +96,6 @@ const convGeometry = (layer: tfl.layers.Layer) => {
   return { strides: pair(config.strides), dilations: pair(config.dilationRate ?? 1), padding: config.padding as 'valid' | 'same' };
 };
 
-registerLinear('Dense', (layer) => [
-  { kind: 'dense', parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) }, forward: ([x], p) => denseForward(x, p!), scaleOutputs: scaleLastAxis },
-]);
-registerLinear('Conv1D', (layer) => {
-  const { strides, dilations, padding } = convGeometry(layer);
-  return [
-    {
-      kind: 'conv',
-      parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
-      forward: ([x], p) => addBias(tf.conv1d(x as tf.Tensor3D, p!.weight as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]), p!.bias),
-      scaleOutputs: scaleLastAxis,
-    },
-  ];
-});
-registerLinear('Conv2D', (layer) => {
-  const { strides, dilations, padding } = convGeometry(layer);
-  return [
-    {
-      kind: 'conv',
-      parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
-      forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, padding, 'NHWC', dilations), p!.bias),
-      scaleOutputs: scaleLastAxis,
-    },
-  ];
-});
-registerLinear('DepthwiseConv2D', (layer) => {
-  const { strides, dilations, padding } = convGeometry(layer);
-  return [depthwiseStep(layerWeight(layer, 'depthwise_kernel'), optionalBias(layer), strides, padding, dilations)];
-});
-registerLinear('SeparableConv2D', (layer) => {
-  const { strides, dilations, padding } = convGeometry(layer);
-  return [
-    { ...depthwiseStep(layerWeight(layer, 'depthwise_kernel'), null, strides, padding, dilations), part: 'depthwise' },
-    {
-      kind: 'conv',
-      part: 'pointwise',
-      parameters: { weight: layerWeight(layer, 'pointwise_kernel'), bias: optionalBias(layer) },
-      forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, 1, 'valid'), p!.bias),
-      scaleOutputs: scaleLastAxis,
-    },
-  ];
-});
-registerLinear('Conv2DTranspose', (layer) => {
-  const { strides, padding } = convGeometry(layer);
-  return [
-    {
-      kind: 'conv',
-      parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
-      forward: ([x], p) => {
-        const outputShape = layer.computeOutputShape(x.shape) as [number, number, number, number];
-        return addBias(tf.conv2dTranspose(x as tf.Tensor4D, p!.weight as tf.Tensor4D, outputShape, strides, padding), p!.bias);
-      },
-      // Kernel [kh, kw, outChannels, inChannels]: output channels on axis 2.
-      scaleOutputs: (w, scale) => tf.mul(w, tf.reshape(scale, [-1, 1])),
-    },
-  ];
-});
-
 /** Registers classes that run through their own `call`, with a kind (and an activation name). */
 function registerByCall(kind: LayerKind, classNames: readonly string[], activation?: (layer: tfl.layers.Layer) => string): void {
   for (const className of classNames) {
@@ -175,41 +117,108 @@ export function layerCall(layer: tfl.layers.Layer): LrpStepSpec['forward'] {
   };
 }
 
-registerByCall('activation', ['Activation'], (layer) => String(layer.getConfig().activation));
-registerByCall('activation', ['Softmax'], () => 'softmax');
-registerByCall('activation', ['ReLU'], () => 'relu');
-registerByCall('activation', ['LeakyReLU'], () => 'leakyReLU');
-registerByCall('activation', ['PReLU'], () => 'prelu');
-registerByCall('activation', ['ELU'], () => 'elu');
-registerByCall('activation', ['ThresholdedReLU'], () => 'thresholdedReLU');
-registerByCall('structural', [
-  'Flatten',
-  'Reshape',
-  'Permute',
-  'Dropout',
-  'SpatialDropout1D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'ZeroPadding2D',
-  'Cropping2D',
-  'UpSampling2D',
-  'RepeatVector',
-]);
-registerByCall('add', ['Add', 'Average']);
-registerByCall('multiply', ['Multiply', 'Dot']);
-registerByCall('maxpool', ['Maximum', 'Minimum', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D']);
-registerByCall('avgpool', ['AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D']);
-registerByCall('concatenate', ['Concatenate']);
-registerByCall('embedding', ['Embedding']);
+/**
+ * Registers the descriptions of tfjs's own layer classes. Called once by the LayersModel compiler (an
+ * explicit call rather than a side-effect import, so that bundlers keep it).
+ */
+export function registerBuiltInLayers(): void {
+  registerLinear('Dense', (layer) => [
+    { kind: 'dense', parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) }, forward: ([x], p) => denseForward(x, p!), scaleOutputs: scaleLastAxis },
+  ]);
+  registerLinear('Conv1D', (layer) => {
+    const { strides, dilations, padding } = convGeometry(layer);
+    return [
+      {
+        kind: 'conv',
+        parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
+        forward: ([x], p) => addBias(tf.conv1d(x as tf.Tensor3D, p!.weight as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]), p!.bias),
+        scaleOutputs: scaleLastAxis,
+      },
+    ];
+  });
+  registerLinear('Conv2D', (layer) => {
+    const { strides, dilations, padding } = convGeometry(layer);
+    return [
+      {
+        kind: 'conv',
+        parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
+        forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, padding, 'NHWC', dilations), p!.bias),
+        scaleOutputs: scaleLastAxis,
+      },
+    ];
+  });
+  registerLinear('DepthwiseConv2D', (layer) => {
+    const { strides, dilations, padding } = convGeometry(layer);
+    return [depthwiseStep(layerWeight(layer, 'depthwise_kernel'), optionalBias(layer), strides, padding, dilations)];
+  });
+  registerLinear('SeparableConv2D', (layer) => {
+    const { strides, dilations, padding } = convGeometry(layer);
+    return [
+      { ...depthwiseStep(layerWeight(layer, 'depthwise_kernel'), null, strides, padding, dilations), part: 'depthwise' },
+      {
+        kind: 'conv',
+        part: 'pointwise',
+        parameters: { weight: layerWeight(layer, 'pointwise_kernel'), bias: optionalBias(layer) },
+        forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, 1, 'valid'), p!.bias),
+        scaleOutputs: scaleLastAxis,
+      },
+    ];
+  });
+  registerLinear('Conv2DTranspose', (layer) => {
+    const { strides, padding } = convGeometry(layer);
+    return [
+      {
+        kind: 'conv',
+        parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
+        forward: ([x], p) => {
+          const outputShape = layer.computeOutputShape(x.shape) as [number, number, number, number];
+          return addBias(tf.conv2dTranspose(x as tf.Tensor4D, p!.weight as tf.Tensor4D, outputShape, strides, padding), p!.bias);
+        },
+        // Kernel [kh, kw, outChannels, inChannels]: output channels on axis 2.
+        scaleOutputs: (w, scale) => tf.mul(w, tf.reshape(scale, [-1, 1])),
+      },
+    ];
+  });
+
+  registerByCall('activation', ['Activation'], (layer) => String(layer.getConfig().activation));
+  registerByCall('activation', ['Softmax'], () => 'softmax');
+  registerByCall('activation', ['ReLU'], () => 'relu');
+  registerByCall('activation', ['LeakyReLU'], () => 'leakyReLU');
+  registerByCall('activation', ['PReLU'], () => 'prelu');
+  registerByCall('activation', ['ELU'], () => 'elu');
+  registerByCall('activation', ['ThresholdedReLU'], () => 'thresholdedReLU');
+  registerByCall('structural', [
+    'Flatten',
+    'Reshape',
+    'Permute',
+    'Dropout',
+    'SpatialDropout1D',
+    'GaussianNoise',
+    'GaussianDropout',
+    'AlphaDropout',
+    'ZeroPadding2D',
+    'Cropping2D',
+    'UpSampling2D',
+    'RepeatVector',
+  ]);
+  registerByCall('add', ['Add', 'Average']);
+  registerByCall('multiply', ['Multiply', 'Dot']);
+  registerByCall('maxpool', ['Maximum', 'Minimum', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D']);
+  registerByCall('avgpool', ['AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D']);
+  registerByCall('concatenate', ['Concatenate']);
+  registerByCall('embedding', ['Embedding']);
+  registerLrpLayer('BatchNormalization', batchNormalization);
+  registerLrpLayer('Rescaling', rescaling);
+  registerLrpLayer('LayerNormalization', layerNormalization);
+}
 
 /** BatchNormalization: Pass by default; along the last axis an affine map MergeBatchNorm can fold in. */
-registerLrpLayer('BatchNormalization', {
+const batchNormalization: LrpLayerSpec = {
   expand(layer, builder, inputs) {
     const rank = builder.inputShapes[0]?.length;
     return builder.add({ inputs, kind: 'batchnorm', forward: layerCall(layer), affine: batchNormAffine(layer, rank, builder) });
   },
-});
+};
 
 /** `scale = γ/√(var + eps)`, `shift = β − μ·scale`, when the BatchNorm normalises the last axis. */
 function batchNormAffine(layer: tfl.layers.Layer, rank: number | undefined, builder: LrpBuilder): AffineParameters | undefined {
@@ -231,14 +240,14 @@ function batchNormAffine(layer: tfl.layers.Layer, rank: number | undefined, buil
 }
 
 /** Rescaling `y = x·scale + offset`: an element-wise affine map (Pass by default). */
-registerLrpLayer('Rescaling', {
+const rescaling: LrpLayerSpec = {
   expand(layer, builder, inputs) {
     const config = layer.getConfig();
     const scale = builder.own(tf.scalar(Number(config.scale)));
     const shift = builder.own(tf.scalar(Number(config.offset ?? 0)));
     return builder.add({ inputs, kind: 'affine', forward: ([x]) => tf.add(tf.mul(tf.cast(x, 'float32'), scale), shift), affine: { scale, shift } });
   },
-});
+};
 
 /** `x` with a zero gradient: the value is held constant under differentiation. */
 export const stopGradient = tf.customGrad((x) => ({
@@ -253,7 +262,7 @@ export const stopGradient = tf.customGrad((x) => ({
  * which conserves relevance up to the bias β. (With σ differentiated, `J x = 0`: a scale-invariant
  * layer would pass no relevance.)
  */
-registerLrpLayer('LayerNormalization', {
+const layerNormalization: LrpLayerSpec = {
   expand(layer, builder, inputs) {
     const config = layer.getConfig();
     const epsilon = Number(config.epsilon ?? 1e-3);
@@ -274,4 +283,4 @@ registerLrpLayer('LayerNormalization', {
       },
     });
   },
-});
+};

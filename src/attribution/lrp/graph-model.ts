@@ -11,9 +11,11 @@ import { mergeAffineSteps, type Canonizer } from './canonizers';
 import type { Composite } from './composites';
 import { stepFromSpec } from './graph';
 import { decodeAttributes, parseInputReference, readGraph, type GraphDefNode, type GraphModelLike, type GraphSource } from './graph-model-source';
-import { lrpOpSpec } from './graph-ops';
+import { lrpOpSpec, registerBuiltInOps } from './graph-ops';
 import type { LrpBuilder } from './layer-catalogue';
 import { finishProgram, ProgramDraft, type LrpGraphNode, type Program } from './program';
+
+registerBuiltInOps();
 
 /** Options of {@link compileGraphModel}. */
 export interface GraphCompileOptions {

@@ -318,57 +318,36 @@ const fusedBatchNorm: LrpOpSpec = {
   },
 };
 
-// --- registrations --------------------------------------------------------------------------------
-
-registerLrpOp('Conv2D', conv2dNode(false));
-registerLrpOp('_FusedConv2D', conv2dNode(true));
-registerLrpOp('DepthwiseConv2dNative', depthwiseNode(false));
-registerLrpOp('DepthwiseConv2d', depthwiseNode(false));
-registerLrpOp('FusedDepthwiseConv2dNative', depthwiseNode(true));
-registerLrpOp('MatMul', matMulNode(false));
-registerLrpOp('BatchMatMul', matMulNode(false));
-registerLrpOp('BatchMatMulV2', matMulNode(false));
-registerLrpOp('_FusedMatMul', matMulNode(true));
-registerLrpOp('Add', elementwiseNode('add'));
-registerLrpOp('AddV2', elementwiseNode('add'));
-registerLrpOp('BiasAdd', elementwiseNode('add'));
-registerLrpOp('Sub', elementwiseNode('sub'));
-registerLrpOp('Mul', elementwiseNode('mul'));
-registerLrpOp('RealDiv', elementwiseNode('div'));
-registerLrpOp('AddN', { kind: 'add', forward: (xs) => tf.addN(xs) });
-registerLrpOp('Maximum', extremumNode((a, b) => tf.maximum(a, b)));
-registerLrpOp('Minimum', extremumNode((a, b) => tf.minimum(a, b)));
-registerLrpOp('FusedBatchNorm', fusedBatchNorm);
-registerLrpOp('FusedBatchNormV2', fusedBatchNorm);
-registerLrpOp('FusedBatchNormV3', fusedBatchNorm);
-
-for (const op of ['Relu', 'Relu6', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'Softplus', 'LeakyRelu', 'Prelu', 'Softmax']) {
-  registerLrpOp(op, {
-    expand(node, builder, inputs) {
-      const { name, apply } = graphActivation(op, node, node.inputs[1] ?? undefined);
-      return builder.add({ inputs: [inputs[0]!], kind: 'activation', activation: name, forward: ([x]) => apply(x) });
-    },
-  });
-}
-
 const pool = (node: LrpGraphNode) => {
   assertNhwc(node);
   return { size: spatial(attribute(node, 'ksize')), strides: spatial(attribute(node, 'strides')), pad: String(attribute(node, 'padding')).toLowerCase() as 'same' | 'valid' };
 };
-registerLrpOp('MaxPool', {
+
+const maxPool: LrpOpSpec = {
   kind: 'maxpool',
   forward: ([x], node) => {
     const { size, strides, pad } = pool(node);
     return tf.maxPool(x as tf.Tensor4D, size, strides, pad);
   },
-});
-registerLrpOp('AvgPool', {
+};
+
+const avgPool: LrpOpSpec = {
   kind: 'avgpool',
   forward: ([x], node) => {
     const { size, strides, pad } = pool(node);
     return tf.avgPool(x as tf.Tensor4D, size, strides, pad);
   },
-});
+};
+
+/** An activation op, its alpha (PReLU) a constant second input. */
+function activationNode(op: string): LrpOpSpec {
+  return {
+    expand(node, builder, inputs) {
+      const { name, apply } = graphActivation(op, node, node.inputs[1] ?? undefined);
+      return builder.add({ inputs: [inputs[0]!], kind: 'activation', activation: name, forward: ([x]) => apply(x) });
+    },
+  };
+}
 
 /** Reads a small constant (axes, shapes, paddings) once, at compile time. */
 function constantValues(node: LrpGraphNode, k: number, what: string): number[] {
@@ -386,21 +365,57 @@ function routing(kind: LayerKind, forward: (x: tf.Tensor, node: LrpGraphNode, co
   };
 }
 
-registerLrpOp('Mean', routing('avgpool', (x, node, [axes]) => tf.mean(x, axes, Boolean(node.attributes.keep_dims)), [1]));
-registerLrpOp('Sum', routing('avgpool', (x, node, [axes]) => tf.sum(x, axes, Boolean(node.attributes.keep_dims)), [1]));
-registerLrpOp('Reshape', routing('structural', (x, _node, [shape]) => tf.reshape(x, shape), [1]));
-registerLrpOp('Squeeze', routing('structural', (x, node) => tf.squeeze(x, attribute<number[]>(node, 'squeeze_dims', []).length > 0 ? attribute<number[]>(node, 'squeeze_dims') : undefined)));
-registerLrpOp('ExpandDims', routing('structural', (x, _node, [axis]) => tf.expandDims(x, axis[0]), [1]));
-registerLrpOp('Transpose', routing('structural', (x, _node, [perm]) => tf.transpose(x, perm), [1]));
 const paddings = (values: number[]): [number, number][] => Array.from({ length: values.length / 2 }, (_, i) => [values[2 * i], values[2 * i + 1]]);
-registerLrpOp('Pad', routing('structural', (x, _node, [p]) => tf.pad(x, paddings(p)), [1]));
-registerLrpOp('PadV2', routing('structural', (x, _node, [p, value]) => tf.pad(x, paddings(p), value[0]), [1, 2]));
-registerLrpOp('ConcatV2', {
+
+const concat: LrpOpSpec = {
   forward: (xs) => tf.concat(xs.slice(0, -1), xs[xs.length - 1].dataSync()[0]),
   expand(node, builder, inputs) {
     const axis = constantValues(node, node.inputs.length - 1, 'axis')[0];
-    const values = inputs.slice(0, -1);
     const valueNode: LrpGraphNode = { ...node, inputs: node.inputs.slice(0, -1) };
-    return builder.add({ inputs: computed(values), kind: 'concatenate', forward: withConstants(valueNode, (xs) => tf.concat(xs, axis)) });
+    return builder.add({ inputs: computed(inputs.slice(0, -1)), kind: 'concatenate', forward: withConstants(valueNode, (xs) => tf.concat(xs, axis)) });
   },
-});
+};
+
+/**
+ * Registers the descriptions of the TensorFlow ops LRP knows. Called once by the GraphModel compiler
+ * (an explicit call rather than a side-effect import, so that bundlers keep it).
+ */
+export function registerBuiltInOps(): void {
+  registerLrpOp('Conv2D', conv2dNode(false));
+  registerLrpOp('_FusedConv2D', conv2dNode(true));
+  registerLrpOp('DepthwiseConv2dNative', depthwiseNode(false));
+  registerLrpOp('DepthwiseConv2d', depthwiseNode(false));
+  registerLrpOp('FusedDepthwiseConv2dNative', depthwiseNode(true));
+  registerLrpOp('MatMul', matMulNode(false));
+  registerLrpOp('BatchMatMul', matMulNode(false));
+  registerLrpOp('BatchMatMulV2', matMulNode(false));
+  registerLrpOp('_FusedMatMul', matMulNode(true));
+  registerLrpOp('Add', elementwiseNode('add'));
+  registerLrpOp('AddV2', elementwiseNode('add'));
+  registerLrpOp('BiasAdd', elementwiseNode('add'));
+  registerLrpOp('Sub', elementwiseNode('sub'));
+  registerLrpOp('Mul', elementwiseNode('mul'));
+  registerLrpOp('RealDiv', elementwiseNode('div'));
+  registerLrpOp('AddN', { kind: 'add', forward: (xs) => tf.addN(xs) });
+  registerLrpOp('Maximum', extremumNode((a, b) => tf.maximum(a, b)));
+  registerLrpOp('Minimum', extremumNode((a, b) => tf.minimum(a, b)));
+  for (const op of ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3']) registerLrpOp(op, fusedBatchNorm);
+  for (const op of ['Relu', 'Relu6', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'Softplus', 'LeakyRelu', 'Prelu', 'Softmax']) registerLrpOp(op, activationNode(op));
+  registerLrpOp('MaxPool', maxPool);
+  registerLrpOp('AvgPool', avgPool);
+  registerLrpOp('Mean', routing('avgpool', (x, node, [axes]) => tf.mean(x, axes, Boolean(node.attributes.keep_dims)), [1]));
+  registerLrpOp('Sum', routing('avgpool', (x, node, [axes]) => tf.sum(x, axes, Boolean(node.attributes.keep_dims)), [1]));
+  registerLrpOp('Reshape', routing('structural', (x, _node, [shape]) => tf.reshape(x, shape), [1]));
+  registerLrpOp(
+    'Squeeze',
+    routing('structural', (x, node) => {
+      const axes = attribute<number[]>(node, 'squeeze_dims', []);
+      return tf.squeeze(x, axes.length > 0 ? axes : undefined);
+    }),
+  );
+  registerLrpOp('ExpandDims', routing('structural', (x, _node, [axis]) => tf.expandDims(x, axis[0]), [1]));
+  registerLrpOp('Transpose', routing('structural', (x, _node, [perm]) => tf.transpose(x, perm), [1]));
+  registerLrpOp('Pad', routing('structural', (x, _node, [p]) => tf.pad(x, paddings(p)), [1]));
+  registerLrpOp('PadV2', routing('structural', (x, _node, [p, value]) => tf.pad(x, paddings(p), value[0]), [1, 2]));
+  registerLrpOp('ConcatV2', concat);
+}

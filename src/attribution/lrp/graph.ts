@@ -6,12 +6,15 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
-import { layerCall } from './builtin-layers';
-import './recurrent';
+import { layerCall, registerBuiltInLayers } from './builtin-layers';
+import { registerRecurrentLayers } from './recurrent';
 import { resolveCanonizers, type Canonizer } from './canonizers';
 import type { Composite } from './composites';
 import { lrpLayerSpec, type LrpBuilder, type LrpStepSpec } from './layer-catalogue';
 import { finishProgram, ProgramDraft, type Program, type ProgramStep } from './program';
+
+registerBuiltInLayers();
+registerRecurrentLayers();
 
 /** Options of {@link compileProgram}. */
 export interface CompileOptions {

@@ -117,45 +117,51 @@ function unroll(cell: Cell, layer: tfl.layers.Layer, builder: LrpBuilder, x: num
   return builder.add({ inputs: outputs, kind: 'concatenate', part: 'sequence', className: 'Stack', forward: (hs) => tf.stack(hs, 1) });
 }
 
-for (const cell of ['SimpleRNN', 'LSTM', 'GRU'] as const) {
-  registerLrpLayer(cell, { expand: (layer, builder, [x]) => unroll(cell, layer, builder, x) });
+/**
+ * Registers the descriptions of tfjs's recurrent layers and wrappers. Called once by the LayersModel
+ * compiler (an explicit call rather than a side-effect import, so that bundlers keep it).
+ */
+export function registerRecurrentLayers(): void {
+  for (const cell of ['SimpleRNN', 'LSTM', 'GRU'] as const) {
+    registerLrpLayer(cell, { expand: (layer, builder, [x]) => unroll(cell, layer, builder, x) });
+  }
+
+  /** Bidirectional: both directions unrolled, the backward sequence reversed, then merged (concat, sum, mul or ave). */
+  registerLrpLayer('Bidirectional', {
+    expand(layer, builder, [x]) {
+      // tfjs keeps the two directions in fields its typings mark private.
+      const { forwardLayer, backwardLayer, mergeMode } = layer as unknown as { forwardLayer: tfl.layers.Layer; backwardLayer: tfl.layers.Layer; mergeMode: string | null };
+      const returnSequences = Boolean(forwardLayer.getConfig().returnSequences);
+      const forward = builder.layer(forwardLayer, [x]);
+      let backward = builder.layer(backwardLayer, [x]);
+      if (returnSequences) {
+        backward = builder.add({ inputs: [backward], kind: 'structural', part: 'reverse', className: 'Reverse', forward: ([v]) => tf.reverse(v, 1) });
+      }
+      const inputs = [forward, backward];
+      switch (mergeMode) {
+        case 'concat':
+          return builder.add({ inputs, kind: 'concatenate', part: 'merge', className: 'Concatenate', forward: (vs) => tf.concat(vs, -1) });
+        case 'sum':
+          return builder.add({ inputs, kind: 'add', part: 'merge', className: 'Add', forward: ([a, b]) => tf.add(a, b) });
+        case 'ave':
+          return builder.add({ inputs, kind: 'add', part: 'merge', className: 'Average', forward: ([a, b]) => tf.div(tf.add(a, b), 2) });
+        case 'mul':
+          return builder.add({ inputs, kind: 'multiply', part: 'merge', className: 'Multiply', forward: ([a, b]) => tf.mul(a, b) });
+        default:
+          throw new GlassboxModelError(`lrp: layer "${layer.name}" (Bidirectional) has mergeMode ${String(mergeMode)}; LRP needs one output (concat, sum, mul or ave)`);
+      }
+    },
+  });
+
+  /** TimeDistributed: time folded into the batch, the wrapped layer's steps, time unfolded again. */
+  registerLrpLayer('TimeDistributed', {
+    expand(layer, builder, [x]) {
+      const inner = (layer as unknown as { layer: tfl.layers.Layer }).layer;
+      const shape = builder.inputShapes[0];
+      const steps = timeSteps(layer, builder);
+      const merged = builder.add({ inputs: [x], kind: 'structural', part: 'merge-time', className: 'Reshape', forward: ([v]) => tf.reshape(v, [-1, ...v.shape.slice(2)]) });
+      const y = builder.layer(inner, [merged], [[null, ...(shape ?? []).slice(2)]]);
+      return builder.add({ inputs: [y], kind: 'structural', part: 'split-time', className: 'Reshape', forward: ([v]) => tf.reshape(v, [-1, steps, ...v.shape.slice(1)]) });
+    },
+  });
 }
-
-/** Bidirectional: both directions unrolled, the backward sequence reversed, then merged (concat, sum, mul or ave). */
-registerLrpLayer('Bidirectional', {
-  expand(layer, builder, [x]) {
-    // tfjs keeps the two directions in fields its typings mark private.
-    const { forwardLayer, backwardLayer, mergeMode } = layer as unknown as { forwardLayer: tfl.layers.Layer; backwardLayer: tfl.layers.Layer; mergeMode: string | null };
-    const returnSequences = Boolean(forwardLayer.getConfig().returnSequences);
-    const forward = builder.layer(forwardLayer, [x]);
-    let backward = builder.layer(backwardLayer, [x]);
-    if (returnSequences) {
-      backward = builder.add({ inputs: [backward], kind: 'structural', part: 'reverse', className: 'Reverse', forward: ([v]) => tf.reverse(v, 1) });
-    }
-    const inputs = [forward, backward];
-    switch (mergeMode) {
-      case 'concat':
-        return builder.add({ inputs, kind: 'concatenate', part: 'merge', className: 'Concatenate', forward: (vs) => tf.concat(vs, -1) });
-      case 'sum':
-        return builder.add({ inputs, kind: 'add', part: 'merge', className: 'Add', forward: ([a, b]) => tf.add(a, b) });
-      case 'ave':
-        return builder.add({ inputs, kind: 'add', part: 'merge', className: 'Average', forward: ([a, b]) => tf.div(tf.add(a, b), 2) });
-      case 'mul':
-        return builder.add({ inputs, kind: 'multiply', part: 'merge', className: 'Multiply', forward: ([a, b]) => tf.mul(a, b) });
-      default:
-        throw new GlassboxModelError(`lrp: layer "${layer.name}" (Bidirectional) has mergeMode ${String(mergeMode)}; LRP needs one output (concat, sum, mul or ave)`);
-    }
-  },
-});
-
-/** TimeDistributed: time folded into the batch, the wrapped layer's steps, time unfolded again. */
-registerLrpLayer('TimeDistributed', {
-  expand(layer, builder, [x]) {
-    const inner = (layer as unknown as { layer: tfl.layers.Layer }).layer;
-    const shape = builder.inputShapes[0];
-    const steps = timeSteps(layer, builder);
-    const merged = builder.add({ inputs: [x], kind: 'structural', part: 'merge-time', className: 'Reshape', forward: ([v]) => tf.reshape(v, [-1, ...v.shape.slice(2)]) });
-    const y = builder.layer(inner, [merged], [[null, ...(shape ?? []).slice(2)]]);
-    return builder.add({ inputs: [y], kind: 'structural', part: 'split-time', className: 'Reshape', forward: ([v]) => tf.reshape(v, [-1, steps, ...v.shape.slice(1)]) });
-  },
-});
