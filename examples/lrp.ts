@@ -8,31 +8,16 @@
  *
  *   npx tsx examples/lrp.ts
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
-import { PNG } from 'pngjs';
 import { concatTiles, heatmap, lrp, saliency, type LrpOptions } from '../src/index';
 import { writePng } from '../src/node/index';
 import { loadMobileNetV2, NSFW_CLASSES } from './models/pretrained';
+import { figureMask, loadAnatomyDrawing, positiveShareOnFigure } from './support/anatomy-drawing';
 
 const OUTPUT = join(import.meta.dirname, '..', 'docs', 'guides', 'lrp-composites');
-const PICTURE = join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'human', 'assets', 'icon.png');
-const SIZE = 224;
-
-/** The picture as [1, 224, 224, 3] in [0, 1], transparent pixels on white. */
-function loadPicture(): tf.Tensor4D {
-  const png = PNG.sync.read(readFileSync(PICTURE));
-  const rgba = tf.tensor3d(Uint8Array.from(png.data), [png.height, png.width, 4], 'int32');
-  return tf.tidy(() => {
-    const values = tf.div(tf.cast(rgba, 'float32'), 255);
-    const [rgb, alpha] = tf.split(values, [3, 1], 2);
-    const onWhite = tf.add(tf.mul(rgb, alpha), tf.sub(1, alpha));
-    return tf.image.resizeBilinear(tf.expandDims(onWhite, 0) as tf.Tensor4D, [SIZE, SIZE], true);
-  });
-}
 
 const composites: [string, LrpOptions][] = [
   ['epsilon', { composite: 'epsilon', epsilon: 0.25 }],
@@ -45,7 +30,7 @@ const composites: [string, LrpOptions][] = [
 await tf.setBackend('wasm');
 await tf.ready();
 const model = await loadMobileNetV2();
-const picture = loadPicture();
+const picture = loadAnatomyDrawing();
 const probabilities = model.predict(picture) as tf.Tensor2D;
 const target = (await tf.argMax(probabilities, 1).data())[0];
 console.log(`backend ${tf.getBackend()}: top class '${NSFW_CLASSES[target]}', p = ${(await probabilities.data())[target].toFixed(3)}`);
@@ -56,7 +41,7 @@ const logitModel = tfl.model({ inputs: model.inputs, outputs: classifier.input a
 const features = logitModel.predict(picture) as tf.Tensor;
 const [kernel, bias] = classifier.getWeights();
 const logit = (await tf.add(tf.matMul(features as tf.Tensor2D, kernel as tf.Tensor2D), bias).data())[target];
-const figure = tf.tidy(() => tf.less(tf.min(tf.squeeze(picture), 2), 0.9)); // non-white pixels
+const figure = figureMask(picture);
 
 const tiles: tf.Tensor[] = [tf.squeeze(picture)];
 await writePng(join(OUTPUT, 'input.png'), tiles[0]);
@@ -69,16 +54,13 @@ for (const [name, options] of composites) {
   const began = performance.now();
   const relevance = await lrp(model, picture, { target, ...options });
   const ms = performance.now() - began;
-  const [sum, onFigure] = await Promise.all(
-    tf.tidy(() => {
-      const map = tf.sum(tf.squeeze(relevance), 2);
-      const positive = tf.relu(map);
-      return [tf.sum(relevance), tf.div(tf.sum(tf.where(figure, positive, tf.zerosLike(positive))), tf.sum(positive))];
-    }).map((t) => t.data()),
-  );
+  const total = tf.sum(relevance);
+  const sum = (await total.data())[0];
+  total.dispose();
+  const onFigure = await positiveShareOnFigure(relevance, figure);
   console.log(
-    `${name.padEnd(26)} ${ms.toFixed(0).padStart(6)} ms   Σ R = ${sum[0].toExponential(2)} (logit ${logit.toFixed(3)})   ` +
-      `positive relevance on the figure ${(100 * onFigure[0]).toFixed(1)}%`,
+    `${name.padEnd(26)} ${ms.toFixed(0).padStart(6)} ms   Σ R = ${sum.toExponential(2)} (logit ${logit.toFixed(3)})   ` +
+      `positive relevance on the figure ${(100 * onFigure).toFixed(1)}%`,
   );
   tiles.push(tf.tidy(() => tf.squeeze(heatmap(relevance, { sign: 'all', clip: { percentile: 99.5 } }))));
   await writePng(join(OUTPUT, `${name}.png`), tiles.at(-1)!);

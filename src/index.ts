@@ -14,6 +14,7 @@ export type { BatchSize, CommonOptions } from './core/options';
 export { SCORE_TRANSFORMS, type ScoreTransform } from './core/score-transform';
 export { GlassboxArgumentError, GlassboxModelError } from './core/errors';
 export { withBackendGapFixes, withBackendGapFixesSync, type BackendGapOptions } from './core/backend-gaps';
+export { currentRowContext, withRowContext, type RowContext } from './core/row-context';
 
 // --- gradient family ----------------------------------------------------------------------------
 export { saliency, gradientXInput, type SaliencyOptions } from './attribution/gradient';

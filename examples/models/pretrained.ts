@@ -45,14 +45,49 @@ export function mobileNetV2Handler(): tf.io.IOHandler {
   };
 }
 
+/**
+ * An IOHandler reading nsfwjs's converted TensorFlow GraphModel `mobilenet_v2_mid` (JS modules around
+ * the graph JSON and the base64 weight shards).
+ */
+export function mobileNetV2MidHandler(): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const directory = join(packageDirectory('nsfwjs'), 'dist', 'models', 'mobilenet_v2_mid');
+      const model = require(join(directory, 'model.min.js')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig; format: string };
+      const shards = model.weightsManifest.flatMap((group) => group.paths).map((path) => Buffer.from(require(join(directory, `${path}.min.js`)) as string, 'base64'));
+      const bytes = Buffer.concat(shards);
+      return {
+        modelTopology: model.modelTopology,
+        weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        format: model.format,
+      };
+    },
+  };
+}
+
 /** nsfwjs's MobileNetV2: input [N, 224, 224, 3] in [0, 1]; classes drawing, hentai, neutral, porn, sexy. */
 export async function loadMobileNetV2(): Promise<tfl.LayersModel> {
   return tfl.loadLayersModel(mobileNetV2Handler());
 }
 
+/**
+ * nsfwjs's converted GraphModel MobileNetV2 (`mobilenet_v2_mid`: input normalisation, 35 fused
+ * convolutions, 17 fused depthwise convolutions, 10 residual AddV2, average pooling, MatMul, softmax):
+ * input [N, 224, 224, 3] in [0, 1]; the classes of {@link NSFW_CLASSES}.
+ */
+export async function loadMobileNetV2GraphModel(): Promise<tfc.GraphModel> {
+  return tfc.loadGraphModel(mobileNetV2MidHandler());
+}
+
+/** A GraphModel of `@vladmandic/human`'s models folder, by file name (`'emotion'`, `'antispoof'`, `'liveness'`, ...). */
+export async function loadHumanGraphModel(name: string): Promise<tfc.GraphModel> {
+  return tfc.loadGraphModel(nodeFileSystem(join(packageDirectory('@vladmandic/human'), 'models', `${name}.json`)));
+}
+
 /** Human's emotion GraphModel: input [N, 64, 64, 1] grayscale in [0, 1]; 7 emotions. */
 export async function loadEmotionGraphModel(): Promise<tfc.GraphModel> {
-  return tfc.loadGraphModel(nodeFileSystem(join(packageDirectory('@vladmandic/human'), 'models', 'emotion.json')));
+  return loadHumanGraphModel('emotion');
 }
 
 /** The emotion model's class names, in output order. */

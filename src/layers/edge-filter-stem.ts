@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { registerLrpLayer } from '../attribution/lrp/layer-catalogue';
+import { rules } from '../attribution/lrp/rules';
 import { DEFAULT_FILTERS, type FilterSpec, resolveFilterBank } from './filter-banks';
 import { imageInput, imageInputShape } from './image-shape';
 
@@ -42,6 +44,24 @@ export interface EdgeFilterStemArgs extends LayerArgs {
 export class EdgeFilterStem extends tfl.layers.Layer {
   /** @nocollapse */
   static className = 'EdgeFilterStem';
+
+  static {
+    // LRP: a convolution with the fixed block-diagonal kernel and its own rule, WSquare, under every
+    // composite. It is the first linear layer of its model, so a composite's first-layer rule (Flat,
+    // ZBox) does not fall on the trainable convolution after it; `layerRules` can still override it.
+    registerLrpLayer(EdgeFilterStem.className, {
+      expand(layer, builder, inputs) {
+        const kernel = builder.own((layer as EdgeFilterStem).kernel());
+        return builder.add({
+          inputs,
+          kind: 'conv',
+          parameters: { weight: kernel, bias: null },
+          forward: ([x], p) => tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, 1, 'same'),
+          rule: rules.wSquare(),
+        });
+      },
+    });
+  }
 
   /** The bank as configured (names and custom kernels). */
   readonly filters: FilterSpec[];

@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { describeValue, GlassboxArgumentError } from '../core/errors';
+import { registerLrpLayer, type LrpBuilder } from '../attribution/lrp/layer-catalogue';
+import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../core/errors';
 import { deriveSeed } from '../core/seeded-random';
 import { assertInteger } from '../core/validate';
 import { ActNorm } from './flow/act-norm';
@@ -70,6 +71,14 @@ interface FlowUnit {
 export class InvertibleConceptFlow extends tfl.layers.Layer {
   /** @nocollapse */
   static className = 'InvertibleConceptFlow';
+
+  static {
+    // LRP: every unit as ActNorm (an affine step), the double coupling (gated products: the scales are
+    // gates, Arras et al. 2017; sums with the translations, Norm) and the fixed permutation (routing).
+    registerLrpLayer(InvertibleConceptFlow.className, {
+      expand: (layer, builder, [x]) => (layer as InvertibleConceptFlow).addLrpSteps(builder, x),
+    });
+  }
   readonly flows: number;
   readonly hidden: number;
   readonly depth: number;
@@ -229,6 +238,16 @@ export class InvertibleConceptFlow extends tfl.layers.Layer {
     }
     this.actNormReady = true;
     return { z: h, logDet };
+  }
+
+  /** The LRP steps of all units on slot `x`; the ActNorms must have seen their first batch. */
+  private addLrpSteps(builder: LrpBuilder, x: number): number {
+    if (!this.built) throw new GlassboxModelError(`lrp: InvertibleConceptFlow "${this.name}" is not built`);
+    return this.units.reduce(
+      (h, { norm, coupling, permutation }, u) =>
+        permutation.addLrpSteps(builder, coupling.addLrpSteps(builder, norm.addLrpSteps(builder, h, `unit${u}/actnorm`), `unit${u}/coupling`), `unit${u}/permutation`),
+      x,
+    );
   }
 
   /** Validates a [N, D] argument and builds the layer on first use outside a model. */

@@ -19,16 +19,31 @@ export class PermutationStream {
   /** The next call's `count` permutations of `0..size−1`. */
   next(count: number, size: number): Int32Array[] {
     const random = mulberry32(deriveSeed(this.key, this.calls++));
-    return Array.from({ length: count }, () => {
-      const perm = new Int32Array(size);
-      for (let i = 0; i < size; i++) perm[i] = i;
-      for (let i = size - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        const t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-      }
-      return perm;
-    });
+    return Array.from({ length: count }, () => shuffledPositions(random, size));
   }
+}
+
+/** The permutation of `0..size−1` keyed by `key` alone (a Fisher–Yates shuffle over mulberry32(key)). */
+export function keyedPermutation(key: number, size: number): Int32Array {
+  return shuffledPositions(mulberry32(key), size);
+}
+
+/** A uniform Fisher–Yates permutation of `0..size−1` drawn from `random`. */
+function shuffledPositions(random: () => number, size: number): Int32Array {
+  const perm = new Int32Array(size);
+  for (let i = 0; i < size; i++) perm[i] = i;
+  for (let i = size - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  return perm;
+}
+
+/** A 31-bit hash of a string (FNV-1a), to key permutations by a layer's name. */
+export function stringHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h & 0x7fffffff;
 }

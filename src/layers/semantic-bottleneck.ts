@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { describeValue, GlassboxArgumentError } from '../core/errors';
+import { registerLrpLayer, type LrpBuilder } from '../attribution/lrp/layer-catalogue';
+import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../core/errors';
 import { assertNumberInRange, assertOneOf } from '../core/validate';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
@@ -81,6 +82,15 @@ export function conceptGroups(concepts: unknown, argument = 'config.concepts'): 
 export class SemanticBottleneck extends tfl.layers.Layer {
   /** @nocollapse */
   static className = 'SemanticBottleneck';
+
+  static {
+    // LRP: the 1×1 convolution is a linear step (the composite's conv rule on images, its Dense rule on
+    // vectors), the batch norm an affine step that MergeBatchNorm folds into it, and the activation
+    // (temperature and group softmax, softmax or sigmoid) an activation step (Pass in every composite).
+    registerLrpLayer(SemanticBottleneck.className, {
+      expand: (layer, builder, [x]) => (layer as SemanticBottleneck).addLrpSteps(builder, x),
+    });
+  }
   /** The concept groups, in channel order. */
   readonly groups: readonly ConceptGroup[];
   readonly activation: SemanticBottleneckActivation;
@@ -150,8 +160,18 @@ export class SemanticBottleneck extends tfl.layers.Layer {
       const flat = tf.reshape(x, [-1, channels]) as tf.Tensor2D;
       const linear = tf.matMul(flat, this.kernel!.read() as tf.Tensor2D) as tf.Tensor2D;
       const logits = this.batchNorm ? this.normalize(linear, kwargs?.training === true) : tf.add(linear, this.bias!.read());
-      const probabilities = this.activate(tf.div(logits, this.temperature) as tf.Tensor2D);
-      return tf.reshape(probabilities, [...x.shape.slice(0, -1), this.units]);
+      return this.conceptActivation(tf.reshape(logits, [...x.shape.slice(0, -1), this.units]));
+    });
+  }
+
+  /**
+   * The layer's activation on concept logits `[..., K]` (after the 1×1 convolution and batch norm):
+   * division by the temperature, then the group softmax, softmax or sigmoid.
+   */
+  conceptActivation(logits: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const flat = tf.reshape(logits, [-1, this.units]) as tf.Tensor2D;
+      return tf.reshape(this.activate(tf.div(flat, this.temperature) as tf.Tensor2D), logits.shape);
     });
   }
 
@@ -164,6 +184,41 @@ export class SemanticBottleneck extends tfl.layers.Layer {
       batchNorm: this.batchNorm,
       ...super.getConfig(),
     } as tf.serialization.ConfigDict;
+  }
+
+  /** The LRP steps of this layer on slot `x` (see the static registration). */
+  private addLrpSteps(builder: LrpBuilder, x: number): number {
+    if (!this.built) throw new GlassboxModelError(`lrp: SemanticBottleneck "${this.name}" is not built`);
+    const rank = builder.inputShapes[0]?.length;
+    const k = this.units;
+    const logits = builder.add({
+      inputs: [x],
+      kind: rank !== undefined && rank > 2 ? 'conv' : 'dense',
+      parameters: { weight: this.kernel!.read(), bias: this.batchNorm ? null : this.bias!.read() },
+      forward: ([v], p) => {
+        const z = tf.reshape(tf.matMul(tf.reshape(v, [-1, v.shape[v.rank - 1]]), p!.weight as tf.Tensor2D), [...v.shape.slice(0, -1), k]);
+        return p!.bias === null ? z : tf.add(z, p!.bias);
+      },
+      scaleOutputs: (w, scale) => tf.mul(w, scale),
+    });
+    let normalized = logits;
+    if (this.batchNorm) {
+      const { scale, shift } = tf.tidy(() => {
+        const s = tf.mul(this.gamma!.read(), tf.rsqrt(tf.add(this.movingVariance!.read(), BN_EPSILON)));
+        return { scale: s, shift: tf.sub(this.beta!.read(), tf.mul(this.movingMean!.read(), s)) };
+      });
+      builder.own(scale);
+      builder.own(shift);
+      normalized = builder.add({ inputs: [logits], kind: 'batchnorm', part: 'batch-norm', className: 'BatchNormalization', affine: { scale, shift }, forward: ([v]) => tf.add(tf.mul(v, scale), shift) });
+    }
+    return builder.add({
+      inputs: [normalized],
+      kind: 'activation',
+      part: 'activation',
+      className: 'Activation',
+      activation: this.activation,
+      forward: ([v]) => this.conceptActivation(v),
+    });
   }
 
   /** Batch norm over the rows of [P, K]: batch statistics (and moving-average updates) in training. */

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { registerLrpLayer } from '../attribution/lrp/layer-catalogue';
+import { GlassboxModelError } from '../core/errors';
+import { currentRowContext } from '../core/row-context';
+import { deriveSeed } from '../core/seeded-random';
 import { assertBoolean, assertInteger } from '../core/validate';
 import { imageInput, imageInputShape } from './image-shape';
-import { PermutationStream } from './permutation-stream';
+import { keyedPermutation, PermutationStream, stringHash } from './permutation-stream';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
@@ -30,10 +34,21 @@ export interface SpatialShuffleArgs extends LayerArgs {
  * Each call draws its permutations from a counter-based stream: the `k`-th call's permutations depend
  * only on the seed and `k`, so a seeded layer is reproducible; {@link SpatialShuffle.resetStream}
  * restarts the stream (e.g. to compare a model with its saved-and-loaded copy).
+ *
+ * Inside an attribution (a row context, see `withRowContext`) the permutation of row `r` depends only
+ * on the call's seed, the layer (its seed and name) and the example `r` belongs to, not on the call
+ * count: every forward pass of the attribution sees the same permutation per example (per call with
+ * `perExample: false`), so the model is one fixed function while it is explained. LRP routes
+ * relevance through that permutation (its inverse), as the gradient does.
  */
 export class SpatialShuffle extends tfl.layers.Layer {
   /** @nocollapse */
   static className = 'SpatialShuffle';
+
+  static {
+    // LRP: relevance is routed like the gradient, through the inverse of the row context's permutation.
+    registerLrpLayer(SpatialShuffle.className, { kind: 'structural' });
+  }
 
   /** Whether every example gets its own permutation. */
   readonly perExample: boolean;
@@ -69,7 +84,7 @@ export class SpatialShuffle extends tfl.layers.Layer {
     const x = imageInput(inputs, this.who);
     const [n, h, w, c] = x.shape;
     const positions = h * w;
-    const perms = this.stream.next(this.perExample ? n : 1, positions);
+    const perms = this.permutations(n, positions);
     const forward = new Int32Array(n * positions);
     const inverse = new Int32Array(n * positions);
     for (let e = 0; e < n; e++) {
@@ -87,6 +102,18 @@ export class SpatialShuffle extends tfl.layers.Layer {
       gradFunc: (dy: tf.Tensor) => permuteRows(dy, inverse),
     }));
     return shuffle(x);
+  }
+
+  /** One permutation per row (or one for all rows): from the row context if one is set, else the next of the stream. */
+  private permutations(rows: number, positions: number): Int32Array[] {
+    const context = currentRowContext();
+    if (context === null) return this.stream.next(this.perExample ? rows : 1, positions);
+    if (context.examples.length !== rows) {
+      throw new GlassboxModelError(`${this.who}: the row context names ${context.examples.length} rows, the layer got ${rows}`);
+    }
+    const salt = deriveSeed(this.seed ?? 0, stringHash(this.name));
+    if (!this.perExample) return [keyedPermutation(deriveSeed(context.seed, salt), positions)];
+    return Array.from(context.examples, (example) => keyedPermutation(deriveSeed(context.seed, salt, example), positions));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

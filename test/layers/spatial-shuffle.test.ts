@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { layers, SpatialShuffle } from '../../src/index';
+import { layers, SpatialShuffle, withRowContext } from '../../src/index';
 import { expectNoLeak, seededTensor } from '../helpers';
 
 const [N, H, W, C] = [3, 4, 5, 2];
@@ -165,5 +165,42 @@ describe('SpatialShuffle', () => {
     expect(() => layers.spatialShuffle({ seed: 1.5 })).toThrow(/config\.seed: expected an integer >= 0, got 1\.5/);
     expect(() => layers.spatialShuffle({ seed: -1 })).toThrow(/config\.seed: expected an integer >= 0, got -1/);
     expect(() => layers.spatialShuffle({ perExample: 'yes' as never })).toThrow(/config\.perExample: expected true or false, got "yes"/);
+  });
+});
+
+describe('SpatialShuffle inside a row context', () => {
+  const inContext = async (layer: SpatialShuffle, seed: number, examples: number[]): Promise<number[][]> => {
+    const x = codedInput();
+    const y = withRowContext({ seed, examples: Int32Array.from(examples) }, () => layer.apply(x) as tf.Tensor);
+    const perms = await permutationsOf(y);
+    tf.dispose([x, y]);
+    return perms;
+  };
+
+  it('gives rows of one example one permutation, the same in every call, keyed by (call seed, layer, example)', async () => {
+    const layer = layers.spatialShuffle({ seed: 3, name: 'shuffle_ctx' });
+    const first = await inContext(layer, 11, [0, 0, 1]);
+    expect(first[1]).toEqual(first[0]);
+    expect(first[2]).not.toEqual(first[0]);
+    // Not a stream: the next call in the same context repeats the permutations, whatever came before.
+    await applyTo(layer, codedInput());
+    expect(await inContext(layer, 11, [0, 0, 1])).toEqual(first);
+    // Row 1 belongs to example 1 now: it gets example 1's permutation.
+    const moved = await inContext(layer, 11, [0, 1, 1]);
+    expect(moved[1]).toEqual(first[2]);
+    expect(await inContext(layer, 12, [0, 0, 1])).not.toEqual(first);
+    // Another layer (other name) draws its own permutations; a copy with the same name and seed the same.
+    expect(await inContext(layers.spatialShuffle({ seed: 3, name: 'other_ctx' }), 11, [0, 0, 1])).not.toEqual(first);
+    expect(await inContext(layers.spatialShuffle({ seed: 3, name: 'shuffle_ctx' }), 11, [0, 0, 1])).toEqual(first);
+  });
+
+  it('shares one permutation across all rows with perExample: false, and names a row-count mismatch', async () => {
+    const layer = layers.spatialShuffle({ perExample: false, name: 'shared_ctx' });
+    const perms = await inContext(layer, 5, [0, 1, 2]);
+    expect(perms[1]).toEqual(perms[0]);
+    expect(perms[2]).toEqual(perms[0]);
+    const x = codedInput();
+    expect(() => withRowContext({ seed: 5, examples: new Int32Array(2) }, () => layer.apply(x))).toThrow(/the row context names 2 rows, the layer got 3/);
+    x.dispose();
   });
 });

@@ -1,32 +1,79 @@
 /**
- * Composites: which rule each layer gets (Zennit's composites, Anders et al. 2021; the recommendations
- * of Montavon et al. 2019 and Kohlbrenner et al. 2020). A rule is chosen, in this order, by the
- * layer's name (`byName`), its class name (`byClass`), the class's own rule (see `registerLrpLayer`;
- * `EdgeFilterStem` has WSquare), the first-layer map (for the linear layers that see the input: no
- * Dense or convolution before them) and the layer's kind. Every composite maps
- * activations → Pass, BatchNorm → Pass, Add → Norm, (global) average pooling → Norm, and max pooling,
- * concatenation and reshapes → the plain gradient.
+ * Composites: which rule each step of the LRP program gets (Zennit's composites, Anders et al. 2021;
+ * the recommendations of Montavon et al. 2019 and Kohlbrenner et al. 2020). A composite is an ordered
+ * list of `(matcher → rule)` entries and the first entry whose matcher accepts a layer gives its rule.
+ * A matcher is a pattern over the layer's name, class, kind and first-layer position, or any predicate
+ * over the layer's description ({@link LrpLayerInfo}).
+ *
+ * The named composites are built by {@link composites}.custom as: rules by name (`byName`), rules by
+ * class (`byClass`), the layer's own rule (see `registerLrpLayer`; `EdgeFilterStem` has WSquare), the
+ * first-layer rules (for the linear layers that see the input: no linear step before them), the rules
+ * per kind, and the rules every composite shares: activations → Pass, BatchNorm and other element-wise
+ * affine maps → Pass, LayerNormalization → Norm, sums → Norm, products → SignalTakeAll, (global)
+ * average pooling → Norm, max pooling and concatenation and reshapes → the plain gradient, embeddings →
+ * Pass. {@link registerComposite} makes a composite available by name in `lrp(..., { composite })`.
  * @module
  */
-import { describeValue, GlassboxArgumentError } from '../../core/errors';
+import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { LAYER_KINDS, type LayerKind } from './layer-catalogue';
+import type { LrpGraphNode } from './program';
 import { isRule, rules, type Bound, type Rule } from './rules';
 
-/** A rule per layer name and per layer class name (`layer.getClassName()`). */
+/** What a matcher sees of a step of the LRP program. */
+export interface LrpLayerInfo {
+  /** The layer's (or graph node's) name; non-linear parts of a layer are named `layer/part` (`dense/activation`). */
+  readonly name: string;
+  /** The layer class (`layer.getClassName()`) or graph op; fused activations match as `'Activation'`. */
+  readonly className: string;
+  readonly kind: LayerKind | null;
+  /** `layer/part` for the parts of a layer that takes several steps, else the name. */
+  readonly label: string;
+  /** A linear step with no linear step before it on any path from the input. */
+  readonly first: boolean;
+  /** Number of inputs of the step. */
+  readonly inputs: number;
+  /** The rule the layer's own description gives it, if any. */
+  readonly ownRule?: Rule;
+  /** The tfjs layer (LayersModels). */
+  readonly layer?: tfl.layers.Layer;
+  /** The graph node (GraphModels). */
+  readonly node?: LrpGraphNode;
+}
+
+/**
+ * A pattern every given field of which must match: `name` and `className` by equality, one of a list,
+ * or a RegExp; `kind` equal to one of the kinds; `first` equal.
+ */
+export interface LayerPattern {
+  name?: string | RegExp | readonly string[];
+  className?: string | RegExp | readonly string[];
+  kind?: LayerKind | readonly LayerKind[];
+  first?: boolean;
+}
+
+/** Selects layers: a {@link LayerPattern} or a predicate over the layer's description. */
+export type LayerMatcher = LayerPattern | ((layer: LrpLayerInfo) => boolean);
+
+/** One entry of a composite: the rule for the layers `match` accepts (a rule, or a function of the layer giving one). */
+export interface CompositeEntry {
+  readonly match: LayerMatcher;
+  readonly rule: Rule | ((layer: LrpLayerInfo) => Rule);
+}
+
+/** Which rule each layer gets: the first entry whose matcher accepts the layer. Build one with {@link composites}. */
+export interface Composite {
+  readonly name: string;
+  readonly rules: readonly CompositeEntry[];
+}
+
+/** A rule per layer name and per layer class name (`layer.getClassName()`, or the graph op). */
 export interface LayerRules {
   byName?: Readonly<Record<string, Rule>>;
   byClass?: Readonly<Record<string, Rule>>;
 }
 
-/** Which rule each layer gets. Build one with the constructors in {@link composites}. */
-export interface Composite extends LayerRules {
-  readonly name: string;
-  /** The rule for every layer kind (see {@link LayerKind}). */
-  readonly kinds: Readonly<Record<LayerKind, Rule | null>>;
-  /** Rules for the first linear layers (those with no Dense or convolution before them), by kind. */
-  readonly firstLayer: Readonly<Partial<Record<'dense' | 'conv', Rule>>>;
-}
-
+/** A rule per layer name and per layer class name (`layer.getClassName()`). */
 /** Options every named composite accepts. */
 export interface CompositeOptions extends LayerRules {
   /** ε of the Epsilon rule (default 1e−6). */
@@ -43,18 +90,22 @@ export interface EpsilonGammaBoxOptions extends CompositeOptions {
   high: Bound;
 }
 
-/** The rules every composite shares; `custom` layers have no default. */
+/** The rules every composite shares, after its own; `dense`, `conv` and `custom` have none. */
 function baseKinds(): Record<LayerKind, Rule | null> {
   return {
     dense: null,
     conv: null,
     activation: rules.pass(),
     batchnorm: rules.pass(),
+    affine: rules.pass(),
+    normalization: rules.norm(),
     add: rules.norm(),
+    multiply: rules.signalTakeAll(),
     avgpool: rules.norm(),
     maxpool: rules.gradient(),
     concatenate: rules.gradient(),
     structural: rules.gradient(),
+    embedding: rules.pass(),
     custom: null,
   };
 }
@@ -62,12 +113,21 @@ function baseKinds(): Record<LayerKind, Rule | null> {
 /** Options of {@link composites}.custom. */
 export interface CustomCompositeOptions extends LayerRules {
   name?: string;
+  /** Entries tried before all others (first match wins). */
+  rules?: readonly CompositeEntry[];
   /** Rules per kind, on top of the shared defaults (activations → Pass, Add → Norm, ...). */
   kinds?: Partial<Record<LayerKind, Rule>>;
+  /** Rules for the first linear layers (no linear step before them), by kind. */
   firstLayer?: Partial<Record<'dense' | 'conv', Rule>>;
 }
 
-/** A composite from rules per kind, first-layer rules, and rules by layer name or class. */
+/** The layer's own rule (from its description), ahead of first-layer and per-kind rules. */
+const OWN_RULE: CompositeEntry = { match: (layer) => layer.ownRule !== undefined, rule: (layer) => layer.ownRule! };
+
+/**
+ * A composite from, in this order: `rules` (entries of your own), rules by layer name, rules by class,
+ * the layers' own rules, first-layer rules, rules per kind and the shared defaults.
+ */
 function custom(options: CustomCompositeOptions = {}): Composite {
   assertObject(options, 'options');
   const kinds = baseKinds();
@@ -80,25 +140,37 @@ function custom(options: CustomCompositeOptions = {}): Composite {
     }
     kinds[kind as LayerKind] = checkedRule(rule, `options.kinds.${kind}`);
   }
-  const firstLayer: Partial<Record<'dense' | 'conv', Rule>> = {};
+  const firstLayer: CompositeEntry[] = [];
   for (const [kind, rule] of Object.entries(options.firstLayer ?? {})) {
     if (kind !== 'dense' && kind !== 'conv') {
       throw new GlassboxArgumentError('options.firstLayer', `expected the keys 'dense' and/or 'conv', got '${kind}'`);
     }
-    firstLayer[kind] = checkedRule(rule, `options.firstLayer.${kind}`);
+    firstLayer.push({ match: { kind, first: true }, rule: checkedRule(rule, `options.firstLayer.${kind}`) });
   }
+  const perKind = (Object.entries(kinds) as [LayerKind, Rule | null][])
+    .filter((entry): entry is [LayerKind, Rule] => entry[1] !== null)
+    .map(([kind, rule]): CompositeEntry => ({ match: { kind }, rule }));
   return {
     name: options.name ?? 'custom',
-    kinds,
-    firstLayer,
-    byName: checkedRuleMap(options.byName, 'options.byName'),
-    byClass: checkedRuleMap(options.byClass, 'options.byClass'),
+    rules: [
+      ...checkedEntries(options.rules, 'options.rules'),
+      ...layerRuleEntries(options, 'options'),
+      OWN_RULE,
+      ...firstLayer,
+      ...perKind,
+    ],
   };
+}
+
+/** `composite` with `entries` tried first (e.g. a rule for a few layers on top of a named composite). */
+function extend(composite: Composite, entries: readonly CompositeEntry[], name = composite.name): Composite {
+  if (!isComposite(composite)) throw new GlassboxArgumentError('composite', `expected a Composite, got ${describeValue(composite)}`);
+  return { name, rules: [...checkedEntries(entries, 'entries'), ...composite.rules] };
 }
 
 function named(
   name: string,
-  options: CompositeOptions,
+  options: LayerRules,
   dense: Rule,
   conv: Rule,
   firstLayer: Partial<Record<'dense' | 'conv', Rule>> = {},
@@ -161,7 +233,7 @@ function epsilonGammaBox(options: EpsilonGammaBoxOptions): Composite {
   });
 }
 
-/** Composite constructors, also available by name (see {@link COMPOSITE_NAMES}). */
+/** Composite constructors; the named ones are also available by name (see {@link COMPOSITE_NAMES}). */
 export const composites = {
   epsilon,
   zPlus,
@@ -172,9 +244,10 @@ export const composites = {
   epsilonAlpha2Beta1Flat,
   epsilonGammaBox,
   custom,
+  extend,
 };
 
-/** The named composites `lrp` accepts as strings. */
+/** The named composites built in (more can be added with {@link registerComposite}). */
 export const COMPOSITE_NAMES = [
   'epsilon',
   'zplus',
@@ -186,70 +259,88 @@ export const COMPOSITE_NAMES = [
   'epsilon-gamma-box',
 ] as const;
 
-/** A named composite. */
+/** A built-in named composite. */
 export type CompositeName = (typeof COMPOSITE_NAMES)[number];
 
-/** The settings a named composite reads from `lrp`'s options. */
-export interface NamedCompositeSettings {
+/** The settings `lrp` passes to a named composite from its options. */
+export interface CompositeSettings {
   epsilon?: number;
   gamma?: number;
   low?: Bound;
   high?: Bound;
 }
 
-const SETTINGS_USED: Record<CompositeName, (keyof NamedCompositeSettings)[]> = {
-  epsilon: ['epsilon'],
-  zplus: [],
-  'alpha2-beta1': [],
-  'epsilon-plus': ['epsilon'],
-  'epsilon-alpha2-beta1': ['epsilon'],
-  'epsilon-plus-flat': ['epsilon'],
-  'epsilon-alpha2-beta1-flat': ['epsilon'],
-  'epsilon-gamma-box': ['epsilon', 'gamma', 'low', 'high'],
-};
+/** Builds a named composite from `lrp`'s settings. */
+export type CompositeFactory = (settings: CompositeSettings) => Composite;
+
+/** Options of {@link registerComposite}. */
+export interface RegisterCompositeOptions {
+  /** The settings of `lrp`'s options the composite uses; giving any other is an error. Default none. */
+  settings?: readonly (keyof CompositeSettings)[];
+}
+
+const SETTING_KEYS: readonly (keyof CompositeSettings)[] = ['epsilon', 'gamma', 'low', 'high'];
+const registry = new Map<string, { factory: CompositeFactory; settings: readonly (keyof CompositeSettings)[] }>();
 
 /**
- * Resolves `lrp`'s `composite` option (a name or a {@link Composite}) with its settings. Settings a
- * composite does not use are an error, so a typo'd option cannot silently do nothing.
+ * Makes a composite available by name: `lrp(model, x, { composite: name, ...settings })` calls
+ * `factory(settings)` with the settings the options give (`epsilon`, `gamma`, `low`, `high`; only
+ * those listed in `options.settings` are accepted). Registering a name again replaces it.
+ * @example
+ * registerComposite('my-net', ({ epsilon }) =>
+ *   composites.extend(composites.epsilonPlus({ epsilon }), [{ match: { name: /^head/ }, rule: rules.epsilon({ epsilon: 0.25 }) }]),
+ *   { settings: ['epsilon'] });
+ * const r = await lrp(model, x, { target: 0, composite: 'my-net', epsilon: 1e-3 });
  */
-export function resolveComposite(composite: unknown, settings: NamedCompositeSettings): Composite {
-  const given = (Object.keys(settings) as (keyof NamedCompositeSettings)[]).filter((k) => settings[k] !== undefined);
+export function registerComposite(name: string, factory: CompositeFactory, options: RegisterCompositeOptions = {}): void {
+  if (typeof name !== 'string' || name.length === 0) throw new GlassboxArgumentError('name', `expected a composite name, got ${describeValue(name)}`);
+  if (typeof factory !== 'function') throw new GlassboxArgumentError('factory', `expected a function (settings) => Composite, got ${describeValue(factory)}`);
+  assertObject(options, 'options');
+  const settings = options.settings ?? [];
+  if (!Array.isArray(settings) || settings.some((k) => !SETTING_KEYS.includes(k))) {
+    throw new GlassboxArgumentError('options.settings', `expected a list of ${SETTING_KEYS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(settings)}`);
+  }
+  registry.set(name, { factory, settings: [...settings] });
+}
+
+registerComposite('epsilon', ({ epsilon: eps }) => epsilon({ epsilon: eps }), { settings: ['epsilon'] });
+registerComposite('zplus', () => zPlus());
+registerComposite('alpha2-beta1', () => alpha2Beta1Composite());
+registerComposite('epsilon-plus', ({ epsilon: eps }) => epsilonPlus({ epsilon: eps }), { settings: ['epsilon'] });
+registerComposite('epsilon-alpha2-beta1', ({ epsilon: eps }) => epsilonAlpha2Beta1({ epsilon: eps }), { settings: ['epsilon'] });
+registerComposite('epsilon-plus-flat', ({ epsilon: eps }) => epsilonPlusFlat({ epsilon: eps }), { settings: ['epsilon'] });
+registerComposite('epsilon-alpha2-beta1-flat', ({ epsilon: eps }) => epsilonAlpha2Beta1Flat({ epsilon: eps }), { settings: ['epsilon'] });
+registerComposite('epsilon-gamma-box', ({ epsilon: eps, gamma, low, high }) => epsilonGammaBox({ epsilon: eps, gamma, low: low!, high: high! }), {
+  settings: ['epsilon', 'gamma', 'low', 'high'],
+});
+
+function knownNames(): string {
+  return [...registry.keys()].map((n) => `'${n}'`).join(', ');
+}
+
+/**
+ * Resolves `lrp`'s `composite` option (a registered name or a {@link Composite}) with its settings.
+ * Settings a composite does not use are an error, so a typo'd option cannot silently do nothing.
+ */
+export function resolveComposite(composite: unknown, settings: CompositeSettings): Composite {
+  const given = SETTING_KEYS.filter((k) => settings[k] !== undefined);
   if (typeof composite === 'string') {
-    if (!(COMPOSITE_NAMES as readonly string[]).includes(composite)) {
-      throw new GlassboxArgumentError(
-        'options.composite',
-        `expected one of ${COMPOSITE_NAMES.map((n) => `'${n}'`).join(', ')} or a Composite, got ${describeValue(composite)}`,
-      );
+    const entry = registry.get(composite);
+    if (!entry) {
+      throw new GlassboxArgumentError('options.composite', `expected one of ${knownNames()} (or a name given to registerComposite) or a Composite, got ${describeValue(composite)}`);
     }
-    const name = composite as CompositeName;
-    const unused = given.find((k) => !SETTINGS_USED[name].includes(k));
-    if (unused) {
-      throw new GlassboxArgumentError(`options.${unused}`, `the '${name}' composite does not use it`);
+    const unused = given.find((k) => !entry.settings.includes(k));
+    if (unused) throw new GlassboxArgumentError(`options.${unused}`, `the '${composite}' composite does not use it`);
+    const built = entry.factory(settings);
+    if (!isComposite(built)) {
+      throw new GlassboxModelError(`the factory registered for composite '${composite}' returned ${describeValue(built)}, not a Composite`);
     }
-    const { epsilon: eps, gamma, low, high } = settings;
-    switch (name) {
-      case 'epsilon':
-        return epsilon({ epsilon: eps });
-      case 'zplus':
-        return zPlus();
-      case 'alpha2-beta1':
-        return alpha2Beta1Composite();
-      case 'epsilon-plus':
-        return epsilonPlus({ epsilon: eps });
-      case 'epsilon-alpha2-beta1':
-        return epsilonAlpha2Beta1({ epsilon: eps });
-      case 'epsilon-plus-flat':
-        return epsilonPlusFlat({ epsilon: eps });
-      case 'epsilon-alpha2-beta1-flat':
-        return epsilonAlpha2Beta1Flat({ epsilon: eps });
-      case 'epsilon-gamma-box':
-        return epsilonGammaBox({ epsilon: eps, gamma, low: low!, high: high! });
-    }
+    return built;
   }
   if (!isComposite(composite)) {
     throw new GlassboxArgumentError(
       'options.composite',
-      `expected one of ${COMPOSITE_NAMES.map((n) => `'${n}'`).join(', ')} or a Composite (see composites.*), got ${describeValue(composite)}`,
+      `expected one of ${knownNames()} or a Composite (see composites.*), got ${describeValue(composite)}`,
     );
   }
   if (given.length > 0) {
@@ -258,50 +349,77 @@ export function resolveComposite(composite: unknown, settings: NamedCompositeSet
       'applies to named composites only; pass it to the composite constructor instead (e.g. composites.epsilonPlus({ epsilon }))',
     );
   }
+  checkedEntries(composite.rules, 'options.composite.rules');
   return composite;
 }
 
-/** `composite` with extra rules by layer name or class, which take precedence over its own. */
-export function withLayerRules(composite: Composite, layerRules: LayerRules | undefined): Composite {
+/** `composite` with `layerRules` (rules by name or class, or entries) tried before its own. */
+export function withLayerRules(composite: Composite, layerRules: LayerRules | readonly CompositeEntry[] | undefined): Composite {
   if (layerRules === undefined) return composite;
-  assertObject(layerRules, 'options.layerRules');
-  return {
-    ...composite,
-    byName: { ...composite.byName, ...checkedRuleMap(layerRules.byName, 'options.layerRules.byName') },
-    byClass: { ...composite.byClass, ...checkedRuleMap(layerRules.byClass, 'options.layerRules.byClass') },
-  };
+  const entries = isEntryList(layerRules)
+    ? checkedEntries(layerRules, 'options.layerRules')
+    : layerRuleEntries(checkedObject(layerRules, 'options.layerRules'), 'options.layerRules');
+  return { name: composite.name, rules: [...entries, ...composite.rules] };
 }
 
-/** What the composite needs to know about a layer to pick its rule. */
-export interface LayerSlot {
-  name: string;
-  className: string;
-  kind: LayerKind | null;
-  /** A linear layer with no Dense or convolution before it. */
-  first: boolean;
-  /** The layer's own rule (its class's, see `registerLrpLayer`), ahead of first-layer and per-kind rules. */
-  own?: Rule;
-}
-
-/** The rule `composite` gives a layer, or `null` if it has none. */
-export function ruleFor(composite: Composite, layer: LayerSlot): Rule | null {
-  const byName = composite.byName?.[layer.name];
-  if (byName) return byName;
-  const byClass = composite.byClass?.[layer.className];
-  if (byClass) return byClass;
-  if (layer.own) return layer.own;
-  if (layer.kind === null) return null;
-  if (layer.first && (layer.kind === 'dense' || layer.kind === 'conv')) {
-    const first = composite.firstLayer[layer.kind];
-    if (first) return first;
+/** The rule `composite` gives a layer (the first matching entry's), or `null` if no entry matches. */
+export function ruleFor(composite: Composite, layer: LrpLayerInfo): Rule | null {
+  for (const entry of composite.rules) {
+    if (!matches(entry.match, layer)) continue;
+    const rule = typeof entry.rule === 'function' ? entry.rule(layer) : entry.rule;
+    if (!isRule(rule)) {
+      throw new GlassboxArgumentError(`composite '${composite.name}'`, `an entry gave layer "${layer.label}" ${describeValue(rule)}, not a rule`);
+    }
+    return rule;
   }
-  return composite.kinds[layer.kind];
+  return null;
+}
+
+/** Does `matcher` accept `layer`? */
+export function matches(matcher: LayerMatcher, layer: LrpLayerInfo): boolean {
+  if (typeof matcher === 'function') return matcher(layer);
+  const text = (pattern: string | RegExp | readonly string[] | undefined, value: string): boolean =>
+    pattern === undefined || (typeof pattern === 'string' ? pattern === value : pattern instanceof RegExp ? pattern.test(value) : pattern.includes(value));
+  const { name, className, kind, first } = matcher;
+  return (
+    text(name, layer.name) &&
+    text(className, layer.className) &&
+    (kind === undefined || (layer.kind !== null && (typeof kind === 'string' ? kind === layer.kind : kind.includes(layer.kind)))) &&
+    (first === undefined || first === layer.first)
+  );
+}
+
+function layerRuleEntries(options: LayerRules, argument: string): CompositeEntry[] {
+  const byName = checkedRuleMap(options.byName, `${argument}.byName`);
+  const byClass = checkedRuleMap(options.byClass, `${argument}.byClass`);
+  return [
+    ...Object.entries(byName).map(([name, rule]): CompositeEntry => ({ match: { name }, rule })),
+    ...Object.entries(byClass).map(([className, rule]): CompositeEntry => ({ match: { className }, rule })),
+  ];
+}
+
+function isEntryList(value: LayerRules | readonly CompositeEntry[]): value is readonly CompositeEntry[] {
+  return Array.isArray(value);
 }
 
 function isComposite(value: unknown): value is Composite {
   if (value === null || typeof value !== 'object') return false;
   const c = value as Partial<Composite>;
-  return typeof c.name === 'string' && typeof c.kinds === 'object' && c.kinds !== null && typeof c.firstLayer === 'object';
+  return typeof c.name === 'string' && Array.isArray(c.rules);
+}
+
+function checkedEntries(entries: unknown, argument: string): CompositeEntry[] {
+  if (entries === undefined) return [];
+  if (!Array.isArray(entries)) throw new GlassboxArgumentError(argument, `expected an array of { match, rule } entries, got ${describeValue(entries)}`);
+  return entries.map((entry: unknown, i) => {
+    const e = entry as Partial<CompositeEntry> | null;
+    const matcherOk = e !== null && typeof e === 'object' && (typeof e.match === 'function' || (e.match !== null && typeof e.match === 'object'));
+    if (!matcherOk) throw new GlassboxArgumentError(`${argument}[${i}].match`, `expected a pattern { name?, className?, kind?, first? } or a predicate, got ${describeValue(e?.match)}`);
+    if (typeof e.rule !== 'function' && !isRule(e.rule)) {
+      throw new GlassboxArgumentError(`${argument}[${i}].rule`, `expected a rule (see rules.*) or a function of the layer giving one, got ${describeValue(e.rule)}`);
+    }
+    return e as CompositeEntry;
+  });
 }
 
 function checkedRule(rule: unknown, argument: string): Rule {
@@ -313,6 +431,11 @@ function checkedRuleMap(map: unknown, argument: string): Record<string, Rule> {
   if (map === undefined) return {};
   assertObject(map, argument);
   return Object.fromEntries(Object.entries(map).map(([key, rule]) => [key, checkedRule(rule, `${argument}.${key}`)]));
+}
+
+function checkedObject<T>(value: T, argument: string): T {
+  assertObject(value, argument);
+  return value;
 }
 
 function assertObject(value: unknown, argument: string): asserts value is object {

@@ -1,112 +1,43 @@
 /**
- * Turns a tfjs LayersModel (Sequential or functional, nested models included) into a flat program of
- * steps over numbered value slots, each step one layer call (or one part of it: the linear operation
- * and the fused activation are separate steps) with the rule the composite gives it.
- *
- * Why not `tf.customGrad` with autodiff doing the topology (the design sketch): a rule needs
- * vector–Jacobian products of its modified forward passes, and tfjs 4.22 cannot run `tf.grad` inside a
- * custom gradient (the nested call replaces the engine's active tape, then the outer pass crashes and
- * leaks its saved tensors). So {@link ./propagate} walks this program backwards itself: fan-out sums,
- * Add and Concatenate are the same few lines, and the relevance at any layer's output comes for free.
+ * Compiles a tfjs LayersModel (Sequential or functional, several inputs, nested models, layers called
+ * more than once) into an LRP {@link Program}: every layer call becomes the steps its description in the
+ * layer catalogue gives it (see `registerLrpLayer`).
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
-import { mergeBatchNorms } from './canonizers';
-import { ruleFor, type Composite } from './composites';
-import { describeLayer, type LayerKind, type LinearOperation, type LinearParameters } from './layer-catalogue';
-import type { Rule } from './rules';
+import { layerCall, registerBuiltInLayers } from './builtin-layers';
+import { registerRecurrentLayers } from './recurrent';
+import { resolveCanonizers, type Canonizer } from './canonizers';
+import type { Composite } from './composites';
+import { lrpLayerSpec, type LrpBuilder, type LrpStepSpec } from './layer-catalogue';
+import { finishProgram, ProgramDraft, type Program, type ProgramStep } from './program';
 
-/** One layer call (or part of one) in a {@link Program}. */
-export interface Step {
-  /** The layer, for messages and rule lookup. */
-  layer: tfl.layers.Layer;
-  /** `layer.name`, with the part for split layers (`sep/pointwise`, `dense/activation`). */
-  label: string;
-  /** Name and class the composite matches (fused activations match as class 'Activation'). */
-  name: string;
-  className: string;
-  kind: LayerKind | null;
-  inputs: number[];
-  output: number;
-  /** The linear operation, for linear steps. */
-  linear?: LinearOperation;
-  /** Parameters of a linear step (the layer's own or BatchNorm-merged ones); null otherwise. */
-  parameters: LinearParameters | null;
-  /** `z = f(inputs; parameters)`. */
-  forward(inputs: tf.Tensor[], parameters: LinearParameters | null): tf.Tensor;
-  /** Activation function name for activation steps (to strip a final softmax). */
-  activation?: string;
-  /** Rank of the input, for BatchNorm steps (merging needs the channel axis to be the last). */
-  inputRank?: number;
-  /** The layer's own rule from its description, if it has one. */
-  ownRule?: Rule;
-  rule: Rule;
-}
-
-/** A compiled model: run the steps in order from slot `input`; the explained output is slot `output`. */
-export interface Program {
-  steps: Step[];
-  numSlots: number;
-  input: number;
-  output: number;
-  /** The output slot(s) of every layer, by name (several for a layer called more than once). */
-  layerOutputs: Map<string, number[]>;
-  /** Whether a final softmax was left out (the pre-softmax score is explained). */
-  softmaxStripped: boolean;
-  /** Frees the tensors the program owns (merged BatchNorm parameters). */
-  dispose(): void;
-}
+registerBuiltInLayers();
+registerRecurrentLayers();
 
 /** Options of {@link compileProgram}. */
 export interface CompileOptions {
   composite: Composite;
-  /** Merge BatchNormalization layers into the linear layer before them (default true). */
-  canonize: boolean;
+  /** Apply the default canonizers (`true`), none (`false`), or the given ones. */
+  canonize: boolean | readonly Canonizer[];
 }
-
-type DraftStep = Omit<Step, 'rule'>;
 
 /** Compiles `model` for LRP under `options.composite`. Throws for layers without a rule. */
 export function compileProgram(model: tfl.LayersModel, options: CompileOptions): Program {
-  const owned: tf.Tensor[] = [];
-  const draft: Draft = { steps: [], numSlots: 1, layerOutputs: new Map<string, number[]>(), owned };
+  const draft = new ProgramDraft();
   try {
-    let output = addContainer(model, [0], draft);
-    let steps = draft.steps;
-    const aliases = new Map<number, number>();
-    if (options.canonize) {
-      const merged = mergeBatchNorms(steps, output);
-      steps = merged.steps;
-      owned.push(...merged.owned);
-      merged.aliases.forEach((to, from) => aliases.set(from, to));
-    }
-    const resolve = (slot: number): number => aliases.get(slot) ?? slot;
-    output = resolve(output);
-    steps.forEach((s) => (s.inputs = s.inputs.map(resolve)));
-    const layerOutputs = new Map([...draft.layerOutputs].map(([name, slots]) => [name, slots.map(resolve)]));
-
-    const last = steps.find((s) => s.output === output);
-    const softmaxStripped = last?.activation === 'softmax';
-    if (softmaxStripped) output = last!.inputs[0];
-    const live = liveSteps(steps, output);
-    return {
-      steps: assignRules(live, options.composite),
-      numSlots: draft.numSlots,
-      input: 0,
-      output,
-      layerOutputs,
-      softmaxStripped,
-      dispose: () => owned.forEach((t) => t.dispose()),
-    };
+    model.inputs.forEach(() => draft.inputs.push(draft.newSlot()));
+    draft.output = addContainer(model, draft.inputs, draft);
   } catch (error) {
-    owned.forEach((t) => t.dispose());
+    draft.dispose();
     throw error;
   }
+  const canonizers = Array.isArray(options.canonize) ? options.canonize : resolveCanonizers(options.canonize);
+  return finishProgram(draft, { composite: options.composite, canonizers });
 }
 
-/** The slot holding the output of layer `name`, validated for `relevanceAt`. */
+/** The slot holding the output of layer (or graph node) `name`, validated for `relevanceAt`. */
 export function layerSlot(program: Program, name: string, argument: string): number {
   const slots = program.layerOutputs.get(name);
   if (!slots) {
@@ -120,38 +51,30 @@ export function layerSlot(program: Program, name: string, argument: string): num
     throw new GlassboxArgumentError(argument, `layer "${name}" is called ${slots.length} times in the model; its output is ambiguous`);
   }
   const slot = slots[0];
-  if (slot !== program.input && slot !== program.output && !program.steps.some((s) => s.inputs.includes(slot))) {
+  if (!program.inputs.includes(slot) && slot !== program.output && !program.steps.some((s) => s.inputs.includes(slot))) {
+    const stripped = program.strippedActivation;
     throw new GlassboxArgumentError(
       argument,
-      `the output of layer "${name}" does not reach the explained output${program.softmaxStripped ? ' (the final softmax is not explained: LRP explains the pre-softmax score)' : ''}`,
+      `the output of layer "${name}" does not reach the explained output${stripped ? ` (the final ${stripped} is not explained: LRP explains the score before it)` : ''}`,
     );
   }
   return slot;
 }
 
-interface Draft {
-  steps: DraftStep[];
-  numSlots: number;
-  layerOutputs: Map<string, number[]>;
-  /** Tensors the layer descriptions made; the program frees them. */
-  owned: tf.Tensor[];
-}
-
-function recordOutput(draft: Draft, name: string, slot: number): void {
-  draft.layerOutputs.set(name, [...(draft.layerOutputs.get(name) ?? []), slot]);
-}
-
 /** Adds the steps of a (nested) model whose inputs are in `inputSlots`; returns its output slot. */
-function addContainer(model: tfl.LayersModel, inputSlots: number[], draft: Draft): number {
+function addContainer(model: tfl.LayersModel, inputSlots: readonly number[], draft: ProgramDraft): number {
   if (model.outputs.length !== 1) {
     throw new GlassboxModelError(`lrp: model "${model.name}" has ${model.outputs.length} outputs; LRP needs one`);
   }
   if (model instanceof tfl.Sequential) {
-    return model.layers.reduce((slot, layer) => addLayer(layer, [slot], {}, inputRankOf(layer), draft), inputSlots[0]);
+    return model.layers.reduce(
+      (slot, layer) => addLayer(layer, [slot], {}, [layer.inboundNodes[0]?.inputTensors[0]?.shape], draft),
+      inputSlots[0],
+    );
   }
   const slots = new Map<number, number>();
   model.inputs.forEach((input, i) => slots.set(input.id, inputSlots[i]));
-  model.inputLayers.forEach((layer, i) => recordOutput(draft, layer.name, inputSlots[i]));
+  model.inputLayers.forEach((layer, i) => draft.record(layer.name, inputSlots[i]));
   const depths = Object.keys(model.nodesByDepth)
     .map(Number)
     .sort((a, b) => b - a);
@@ -166,8 +89,8 @@ function addContainer(model: tfl.LayersModel, inputSlots: number[], draft: Draft
       if (inputs.some((s) => s === undefined)) {
         throw new GlassboxModelError(`lrp: cannot order the graph of "${model.name}" at layer "${layer.name}"`);
       }
-      const rank = node.inputTensors[0]?.rank;
-      slots.set(node.outputTensors[0].id, addLayer(layer, inputs as number[], node.callArgs ?? {}, rank, draft));
+      const shapes = node.inputTensors.map((t) => t.shape);
+      slots.set(node.outputTensors[0].id, addLayer(layer, inputs as number[], node.callArgs ?? {}, shapes, draft));
     }
   }
   const output = slots.get(model.outputs[0].id);
@@ -175,121 +98,71 @@ function addContainer(model: tfl.LayersModel, inputSlots: number[], draft: Draft
   return output;
 }
 
-function inputRankOf(layer: tfl.layers.Layer): number | undefined {
-  return layer.inboundNodes[0]?.inputTensors[0]?.rank;
-}
+type Shape = readonly (number | null)[] | undefined;
+
 
 /** Adds the steps of one layer call; returns the slot of its output. */
-function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<string, unknown>, inputRank: number | undefined, draft: Draft): number {
+function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<string, unknown>, shapes: readonly Shape[], draft: ProgramDraft): number {
   if (layer instanceof tfl.LayersModel) {
     const output = addContainer(layer, inputs, draft);
-    recordOutput(draft, layer.name, output);
+    draft.record(layer.name, output);
     return output;
   }
   const className = layer.getClassName();
-  const description = describeLayer(layer);
-  draft.owned.push(...(description?.owned ?? []));
-  const push = (step: Omit<DraftStep, 'output' | 'layer' | 'inputs'>, stepInputs: number[]): number => {
-    const output = draft.numSlots++;
-    draft.steps.push({ ...step, layer, inputs: stepInputs, output });
-    return output;
-  };
-  let output: number;
-  if (description?.linear) {
-    output = inputs[0];
-    for (const operation of description.linear) {
-      output = push(
-        {
-          label: operation.part ? `${layer.name}/${operation.part}` : layer.name,
-          name: layer.name,
-          className,
-          kind: description.kind,
-          linear: operation,
-          parameters: operation.parameters,
-          forward: ([x], parameters) => operation.forward(x, parameters!),
-          ownRule: description.rule,
-        },
-        [output],
-      );
-    }
-    const activation = description.activation ?? 'linear';
-    if (activation !== 'linear') {
-      const activationLayer = tfl.layers.activation({ activation: activation as 'relu' });
-      output = push(
-        {
-          label: `${layer.name}/activation`,
-          name: `${layer.name}/activation`,
-          className: 'Activation',
-          kind: 'activation',
-          parameters: null,
-          forward: ([z]) => activationLayer.call(z, {}) as tf.Tensor,
-          activation,
-        },
-        [output],
-      );
-    }
-  } else {
-    const kwargs = { ...callArgs, training: false };
-    const config = layer.getConfig();
-    output = push(
-      {
-        label: layer.name,
-        name: layer.name,
-        className,
-        kind: description?.kind ?? null,
-        parameters: null,
-        ownRule: description?.rule,
-        forward: (xs) => {
-          const result = layer.call(xs.length === 1 ? xs[0] : xs, kwargs);
-          if (!(result instanceof tf.Tensor)) {
-            throw new GlassboxModelError(`lrp: layer "${layer.name}" (${className}) returned several tensors; LRP supports single-output layers`);
-          }
-          return result;
-        },
-        activation: className === 'Softmax' ? 'softmax' : className === 'Activation' ? String(config.activation) : undefined,
-        inputRank,
-      },
-      inputs,
-    );
+  if (className === 'InputLayer') return inputs[0];
+  if (callArgs.mask !== undefined && callArgs.mask !== null) {
+    throw new GlassboxModelError(`lrp: layer "${layer.name}" (${className}) is called with a mask (e.g. from Embedding's maskZero); LRP does not support masks`);
   }
-  recordOutput(draft, layer.name, output);
+  const spec = lrpLayerSpec(className);
+  const builder = layerBuilder(layer, shapes, draft);
+  let output: number;
+  if (spec?.expand) {
+    output = spec.expand(layer, builder, inputs);
+  } else if (spec?.linear) {
+    const { weight, bias } = spec.linear.parameters(layer);
+    const forward = spec.linear.forward;
+    output = builder.add({ inputs, kind: spec.kind!, parameters: { weight, bias: bias ?? null }, forward: ([x], p) => forward(x, p!), rule: spec.rule });
+  } else {
+    // Known only by kind, or not at all: its own call is the forward pass (a rule by class can serve it).
+    output = builder.add({ inputs, kind: spec?.kind ?? null, forward: layerCall(layer), rule: spec?.rule });
+  }
+  draft.record(layer.name, output);
   return output;
 }
 
-/** The steps that the output depends on, in order. */
-function liveSteps(steps: DraftStep[], output: number): DraftStep[] {
-  const needed = new Set([output]);
-  const live: DraftStep[] = [];
-  for (let i = steps.length - 1; i >= 0; i--) {
-    if (!needed.has(steps[i].output)) continue;
-    live.unshift(steps[i]);
-    steps[i].inputs.forEach((s) => needed.add(s));
-  }
-  return live;
+/** The builder a layer's description adds its steps with: names, classes and the layer filled in. */
+function layerBuilder(layer: tfl.layers.Layer, shapes: readonly Shape[], draft: ProgramDraft): LrpBuilder {
+  return {
+    add: (spec) => draft.push(stepFromSpec(spec, { name: layer.name, className: layer.getClassName(), layer })),
+    layer: (inner, inputs, innerShapes) => addLayer(inner, [...inputs], {}, innerShapes ?? shapes, draft),
+    own: (tensor) => draft.own(tensor),
+    inputShapes: shapes,
+  };
 }
 
-/** Gives every step its rule; a linear step is "first" when no linear step lies upstream of it. */
-function assignRules(steps: DraftStep[], composite: Composite): Step[] {
-  const linearUpstream = new Set<number>();
-  return steps.map((step) => {
-    const upstream = step.inputs.some((s) => linearUpstream.has(s));
-    if (upstream || step.linear) linearUpstream.add(step.output);
-    const rule = ruleFor(composite, {
-      name: step.name,
-      className: step.className,
-      kind: step.kind,
-      first: step.linear !== undefined && !upstream,
-      own: step.ownRule,
-    });
-    if (rule === null) {
-      const className = step.layer.getClassName();
-      throw new GlassboxModelError(
-        `lrp: layer "${step.layer.name}" (class ${className}) has no LRP rule in composite '${composite.name}'. ` +
-          `Give it one with options.layerRules, e.g. { byClass: { ${className}: rules.pass() } } or ` +
-          `{ byName: { '${step.layer.name}': rules.epsilon() } }, or describe the class once with ` +
-          `registerLrpLayer('${className}', { kind, linear? }) so every composite knows it.`,
-      );
-    }
-    return { ...step, rule };
-  });
+/** A program step from a description's step: `layer/part` labels, names and classes by convention. */
+export function stepFromSpec(
+  spec: LrpStepSpec,
+  origin: { name: string; className: string; layer?: tfl.layers.Layer; node?: ProgramStep['node'] },
+): Omit<ProgramStep, 'output'> {
+  const label = spec.part ? `${origin.name}/${spec.part}` : origin.name;
+  const linear = spec.parameters !== undefined;
+  return {
+    label,
+    // Linear parts keep the layer's name (rules by name reach both parts of a SeparableConv2D).
+    name: linear ? origin.name : label,
+    className: spec.className ?? origin.className,
+    kind: spec.kind,
+    inputs: [...spec.inputs],
+    forward: spec.forward,
+    parameters: spec.parameters ?? null,
+    scaleOutputs: spec.scaleOutputs,
+    activation: spec.activation,
+    affine: spec.affine,
+    gates: spec.gates ? [...spec.gates] : undefined,
+    constant: spec.constant,
+    ownRule: spec.rule,
+    layer: origin.layer,
+    node: origin.node,
+  };
 }

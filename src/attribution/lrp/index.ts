@@ -1,5 +1,5 @@
-/** Layer-wise Relevance Propagation: rules, composites, the BatchNorm canonizer and `lrp` itself. */
-export { lrp, type LrpOptions } from './lrp';
+/** Layer-wise Relevance Propagation: rules, composites, canonizers, layer and op descriptions, and `lrp` itself. */
+export { lrp, type LrpModel, type LrpOptions } from './lrp';
 export {
   rules,
   isRule,
@@ -10,6 +10,7 @@ export {
   type BasicRule,
   type PassRule,
   type GradientRule,
+  type ProductRule,
   type InputModifier,
   type ParameterModifier,
   type ParameterRole,
@@ -24,17 +25,32 @@ export {
 export {
   composites,
   COMPOSITE_NAMES,
+  registerComposite,
   type Composite,
+  type CompositeEntry,
+  type CompositeFactory,
   type CompositeName,
   type CompositeOptions,
+  type CompositeSettings,
   type CustomCompositeOptions,
   type EpsilonGammaBoxOptions,
+  type LayerMatcher,
+  type LayerPattern,
   type LayerRules,
+  type LrpLayerInfo,
+  type RegisterCompositeOptions,
 } from './composites';
+export { canonizers, DEFAULT_CANONIZERS, registerCanonizer, type Canonizer } from './canonizers';
 export {
   registerLrpLayer,
   LAYER_KINDS,
+  type AffineParameters,
   type LayerKind,
-  type LrpLayerSpec,
   type LinearParameters,
+  type LrpBuilder,
+  type LrpLayerSpec,
+  type LrpStepSpec,
 } from './layer-catalogue';
+export { registerLrpOp, type LrpOpSpec } from './graph-ops';
+export type { GraphModelLike } from './graph-model-source';
+export type { LrpGraphNode, ProgramDraft, ProgramStep } from './program';

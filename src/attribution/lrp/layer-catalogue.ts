@@ -1,34 +1,44 @@
 /**
- * What LRP knows about each tfjs layer class: its kind (which composite slot gives its rule) and, for
- * linear layers, the linear operation `z = f(x; W, b)` that the rules' parameter modifiers act on.
- * Custom layer classes join the catalogue with {@link registerLrpLayer}.
+ * What LRP knows about each layer class: how the class turns into steps of the LRP program (its
+ * kind, which picks the composite's rule; for linear layers the operation `z = f(x; W, b)` that the
+ * rules' parameter modifiers act on). Every class is described in one place, through
+ * {@link registerLrpLayer}: tfjs's own layers in `builtin-layers.ts` and `recurrent.ts`, the package's
+ * layers next to their classes, a user's layers anywhere.
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
-import { describePackageLayer } from './package-layers';
+import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import { isRule, type Rule } from './rules';
 
 /**
- * The composite slot a layer belongs to:
- * - `dense`, `conv`: linear layers (Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose);
- * - `activation`: ReLU, ReLU6 and every other element-wise activation (fused ones included);
- * - `batchnorm`: BatchNormalization not merged into a linear layer;
- * - `add`; `avgpool`: (global) average pooling; `maxpool`: (global) max pooling; `concatenate`;
- * - `structural`: Flatten, Reshape, Permute, Dropout and friends, ZeroPadding2D, Cropping2D, UpSampling2D;
- * - `custom`: registered layers that fit none of these.
+ * The composite slot of a step (the rule it gets unless a more specific matcher applies):
+ * - `dense`, `conv`: linear operations with parameters (Dense, the convolutions, MatMul, ...);
+ * - `activation`: element-wise non-linearities (fused ones included);
+ * - `batchnorm`: a BatchNormalization not merged into a linear layer; `affine`: other element-wise
+ *   scalings and shifts (Rescaling, a graph's Mul/Add by a constant);
+ * - `normalization`: LayerNormalization (linear once its σ is held constant);
+ * - `add`: sums (Add, Average, a graph's AddV2/Sub/AddN); `multiply`: products (Multiply, Dot, gated
+ *   products inside LSTM/GRU cells, a graph's Mul/BatchMatMul of two computed tensors);
+ * - `avgpool`: (global) average pooling, Mean; `maxpool`: max pooling and Maximum/Minimum merges;
+ * - `concatenate`; `structural`: reshapes, padding, cropping, slicing, repeats, dropout, shuffles;
+ * - `embedding`: token ids to vectors;
+ * - `custom`: registered layers that fit none of these (no default rule).
  */
 export type LayerKind =
   | 'dense'
   | 'conv'
   | 'activation'
   | 'batchnorm'
+  | 'affine'
+  | 'normalization'
   | 'add'
+  | 'multiply'
   | 'avgpool'
   | 'maxpool'
   | 'concatenate'
   | 'structural'
+  | 'embedding'
   | 'custom';
 
 /** Every {@link LayerKind}. */
@@ -37,11 +47,15 @@ export const LAYER_KINDS: readonly LayerKind[] = [
   'conv',
   'activation',
   'batchnorm',
+  'affine',
+  'normalization',
   'add',
+  'multiply',
   'avgpool',
   'maxpool',
   'concatenate',
   'structural',
+  'embedding',
   'custom',
 ];
 
@@ -51,33 +65,62 @@ export interface LinearParameters {
   bias: tf.Tensor | null;
 }
 
-/** A linear operation `z = f(x; W, b)`, evaluated with any (modified) parameters. */
-export interface LinearOperation {
-  /** `''` for a whole layer, `'depthwise'` / `'pointwise'` for the parts of a SeparableConv2D. */
-  part: string;
-  parameters: LinearParameters;
-  forward(x: tf.Tensor, parameters: LinearParameters): tf.Tensor;
-  /** Scales output channel `c` of the weight by `scale[c]` (used to merge a following BatchNorm). */
+/**
+ * An element-wise affine map along the last axis, `y = x·scale + shift` (scalars or vectors of the
+ * last axis' size; `null` for 1 and 0). A canonizer can fold it into the linear step before it.
+ */
+export interface AffineParameters {
+  scale: tf.Tensor | null;
+  shift: tf.Tensor | null;
+}
+
+/** One step of an LRP program, as a layer description adds it (see {@link LrpBuilder.add}). */
+export interface LrpStepSpec {
+  /** Slots of the step's inputs (from the `inputs` given to `expand`, or returned by earlier `add` calls). */
+  inputs: readonly number[];
+  /** The composite slot of the step; `null` when only a rule by name or class can serve it. */
+  kind: LayerKind | null;
+  /** The step's output from its inputs (and, for linear steps, the possibly modified parameters). */
+  forward(inputs: tf.Tensor[], parameters: LinearParameters | null): tf.Tensor;
+  /** Names the part of a layer that takes several steps (`'activation'`, `'t2/candidate'`): the label is `layer/part`. */
+  part?: string;
+  /** The class name rules by class match (default: the layer's class, or the graph op). */
+  className?: string;
+  /** For a linear step: its parameters, which the rules' parameter modifiers act on. */
+  parameters?: LinearParameters;
+  /** For a linear step: scales output channel `c` of the weight by `scale[c]` (to merge a following BatchNorm). */
   scaleOutputs?(weight: tf.Tensor, scale: tf.Tensor): tf.Tensor;
-}
-
-/** How LRP runs a layer. */
-export interface LayerDescription {
-  kind: LayerKind;
-  /** The layer's linear operations, in order (two for SeparableConv2D); absent for non-linear layers. */
-  linear?: LinearOperation[];
-  /** The fused activation applied after the linear operations (`'linear'`: none). */
+  /** For an activation step: the function's name (`'relu'`, `'softmax'`, `'sigmoid'`, ...). */
   activation?: string;
-  /** The layer's own rule, ahead of the composite's first-layer and per-kind rules. */
+  /** For an element-wise affine step: its scale and shift, so a canonizer can merge it. */
+  affine?: AffineParameters;
+  /** For a product: which inputs are gates (they get no relevance, see `rules.signalTakeAll`). */
+  gates?: readonly boolean[];
+  /** The output does not depend on the input values (initial states): relevance stops here. */
+  constant?: boolean;
+  /** The step's own rule under every composite (rules by name or class still take precedence). */
   rule?: Rule;
-  /** Tensors made for the description (e.g. a kernel built on demand); the LRP program frees them. */
-  owned?: tf.Tensor[];
 }
 
-/** How a custom layer class runs under LRP; see {@link registerLrpLayer}. */
+/** Adds steps to the LRP program while a layer (or graph node) is described. */
+export interface LrpBuilder {
+  /** Adds a step; returns the slot of its output. */
+  add(step: LrpStepSpec): number;
+  /**
+   * Adds the steps of another layer on the given slots (for wrappers such as TimeDistributed); returns
+   * its output slot. `inputShapes` default to those of this call.
+   */
+  layer(layer: tfl.layers.Layer, inputs: readonly number[], inputShapes?: readonly (readonly (number | null)[] | undefined)[]): number;
+  /** Keeps `tensor` alive as long as the program and frees it afterwards; returns it. */
+  own<T extends tf.Tensor>(tensor: T): T;
+  /** Static shapes of the inputs of this call (`null` for unknown sizes), when known. */
+  readonly inputShapes: readonly (readonly (number | null)[] | undefined)[];
+}
+
+/** How a layer class runs under LRP; see {@link registerLrpLayer}. */
 export interface LrpLayerSpec {
-  /** The composite slot whose rule the layer gets (`'dense'` and `'conv'` need `linear`). */
-  kind: LayerKind;
+  /** The composite slot whose rule the layer gets (`'dense'` and `'conv'` need `linear`); not needed with `expand`. */
+  kind?: LayerKind;
   /**
    * For a linear layer: its parameters and its forward pass with given parameters, so that rules can
    * modify them (ZPlus, Gamma, Flat, ...). The tensors returned by `parameters` stay owned by the layer.
@@ -93,13 +136,18 @@ export interface LrpLayerSpec {
    * its `kind`.
    */
   rule?: Rule;
+  /**
+   * Full control: adds the layer's steps with `builder.add` (e.g. a linear step, then an activation
+   * step) and returns the slot of the layer's output. `inputs` are the slots of the layer's inputs.
+   */
+  expand?(layer: tfl.layers.Layer, builder: LrpBuilder, inputs: readonly number[]): number;
 }
 
 const registry = new Map<string, LrpLayerSpec>();
 
 /**
- * Tells LRP how to run a custom layer class (by its `className`), so every composite can give it the
- * rule of `kind`. A linear layer (e.g. a fixed filter bank) describes its weights and forward pass:
+ * Tells LRP how to run a layer class (by its `className`), so every composite can give it the rule
+ * of `kind`. A linear layer (e.g. a fixed filter bank) describes its weights and forward pass:
  * @example
  * registerLrpLayer('FixedBlur', {
  *   kind: 'conv',
@@ -109,189 +157,47 @@ const registry = new Map<string, LrpLayerSpec>();
  *   },
  *   rule: rules.wSquare(), // optional: the class's own rule under every composite
  * });
- * A parameter-free layer needs only its kind: `registerLrpLayer('Mish', { kind: 'activation' })`.
- * Registering a class again replaces the previous description.
+ * A parameter-free layer needs only its kind: `registerLrpLayer('Mish', { kind: 'activation' })`; a
+ * layer made of several operations adds them with `expand` (see {@link LrpBuilder}).
+ * Registering a class again replaces the previous description (tfjs's own classes included).
  */
 export function registerLrpLayer(className: string, spec: LrpLayerSpec): void {
   if (typeof className !== 'string' || className.length === 0) {
     throw new GlassboxArgumentError('className', `expected a layer class name, got ${describeValue(className)}`);
   }
-  if (spec === null || typeof spec !== 'object' || !LAYER_KINDS.includes(spec.kind)) {
-    throw new GlassboxArgumentError(
-      'spec.kind',
-      `expected one of ${LAYER_KINDS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(spec?.kind)}`,
-    );
-  }
+  assertSpec(spec, 'spec');
   const { linear } = spec;
   if (linear !== undefined && (typeof linear?.parameters !== 'function' || typeof linear?.forward !== 'function')) {
     throw new GlassboxArgumentError('spec.linear', 'expected { parameters(layer), forward(x, parameters) }');
   }
-  if ((spec.kind === 'dense' || spec.kind === 'conv') && linear === undefined) {
+  if ((spec.kind === 'dense' || spec.kind === 'conv') && linear === undefined && spec.expand === undefined) {
     throw new GlassboxArgumentError('spec.linear', `a '${spec.kind}' layer must describe its linear operation`);
-  }
-  if (spec.rule !== undefined && !isRule(spec.rule)) {
-    throw new GlassboxArgumentError('spec.rule', `expected a rule (see rules.*), got ${describeValue(spec.rule)}`);
   }
   registry.set(className, spec);
 }
 
-const ACTIVATION_CLASSES = ['Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU', 'Softmax'];
-const STRUCTURAL_CLASSES = [
-  'Flatten',
-  'Reshape',
-  'Permute',
-  'Dropout',
-  'SpatialDropout1D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'ZeroPadding2D',
-  'Cropping2D',
-  'UpSampling2D',
-];
-const SIMPLE_KINDS: Record<string, LayerKind> = {
-  BatchNormalization: 'batchnorm',
-  Add: 'add',
-  Concatenate: 'concatenate',
-  AveragePooling1D: 'avgpool',
-  AveragePooling2D: 'avgpool',
-  GlobalAveragePooling1D: 'avgpool',
-  GlobalAveragePooling2D: 'avgpool',
-  MaxPooling1D: 'maxpool',
-  MaxPooling2D: 'maxpool',
-  GlobalMaxPooling1D: 'maxpool',
-  GlobalMaxPooling2D: 'maxpool',
-  ...Object.fromEntries(ACTIVATION_CLASSES.map((c) => [c, 'activation' as const])),
-  ...Object.fromEntries(STRUCTURAL_CLASSES.map((c) => [c, 'structural' as const])),
-};
-
-/** Describes `layer`, or returns `null` for a class LRP does not know. */
-export function describeLayer(layer: tfl.layers.Layer): LayerDescription | null {
-  const className = layer.getClassName();
-  const custom = registry.get(className);
-  if (custom) {
-    if (!custom.linear) return { kind: custom.kind, rule: custom.rule };
-    const { weight, bias } = custom.linear.parameters(layer);
-    const operation: LinearOperation = { part: '', parameters: { weight, bias: bias ?? null }, forward: custom.linear.forward };
-    return { kind: custom.kind, linear: [operation], activation: 'linear', rule: custom.rule };
-  }
-  const packageLayer = describePackageLayer(layer);
-  if (packageLayer) return packageLayer;
-  const simple = SIMPLE_KINDS[className];
-  if (simple) return { kind: simple };
-  const builtIn = builtInLinear(layer, className);
-  if (builtIn === null) return null;
-  const config = layer.getConfig();
-  if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') {
-    throw new GlassboxModelError(
-      `lrp: layer "${layer.name}" (${className}) uses dataFormat '${String(config.dataFormat)}'; only 'channelsLast' is supported`,
-    );
-  }
-  return { kind: className === 'Dense' ? 'dense' : 'conv', linear: builtIn, activation: String(config.activation ?? 'linear') };
+/** The description of a layer class, or `undefined` for a class LRP does not know. */
+export function lrpLayerSpec(className: string): LrpLayerSpec | undefined {
+  return registry.get(className);
 }
 
-/** The linear operations of tfjs's own linear layers, or `null` for other classes. */
-function builtInLinear(layer: tfl.layers.Layer, className: string): LinearOperation[] | null {
-  const config = layer.getConfig();
-  const weight = (name: string): tf.Tensor => {
-    const variable = layer.weights.find((w) => w.originalName.endsWith(`/${name}`));
-    if (!variable) throw new GlassboxModelError(`lrp: layer "${layer.name}" (${className}) has no weight '${name}'; is it built?`);
-    return variable.read();
-  };
-  const bias = (): tf.Tensor | null => (config.useBias === false ? null : weight('bias'));
-  const pair = (value: unknown): [number, number] => {
-    const list = Array.isArray(value) ? (value as number[]) : [value as number, value as number];
-    return [list[0], list[1] ?? list[0]];
-  };
-  const strides = pair(config.strides);
-  const dilations = pair(config.dilationRate ?? 1);
-  const padding = config.padding as 'valid' | 'same';
-  const addBias = (z: tf.Tensor, b: tf.Tensor | null): tf.Tensor => (b === null ? z : tf.add(z, b));
-  const lastAxisScale = (w: tf.Tensor, scale: tf.Tensor): tf.Tensor => tf.mul(w, scale);
-  switch (className) {
-    case 'Dense':
-      return [
-        {
-          part: '',
-          parameters: { weight: weight('kernel'), bias: bias() },
-          forward: (x, p) => {
-            if (x.rank === 2) return addBias(tf.matMul(x as tf.Tensor2D, p.weight as tf.Tensor2D), p.bias);
-            const [inputs, units] = p.weight.shape;
-            const flat = tf.matMul(tf.reshape(x, [-1, inputs]), p.weight as tf.Tensor2D);
-            return addBias(tf.reshape(flat, [...x.shape.slice(0, -1), units]), p.bias);
-          },
-          scaleOutputs: lastAxisScale,
-        },
-      ];
-    case 'Conv1D':
-      return [
-        {
-          part: '',
-          parameters: { weight: weight('kernel'), bias: bias() },
-          forward: (x, p) =>
-            addBias(tf.conv1d(x as tf.Tensor3D, p.weight as tf.Tensor3D, strides[0], padding, 'NWC', dilations[0]), p.bias),
-          scaleOutputs: lastAxisScale,
-        },
-      ];
-    case 'Conv2D':
-      return [
-        {
-          part: '',
-          parameters: { weight: weight('kernel'), bias: bias() },
-          forward: (x, p) =>
-            addBias(tf.conv2d(x as tf.Tensor4D, p.weight as tf.Tensor4D, strides, padding, 'NHWC', dilations), p.bias),
-          scaleOutputs: lastAxisScale,
-        },
-      ];
-    case 'DepthwiseConv2D':
-      return [depthwise(weight('depthwise_kernel'), bias(), strides, padding, dilations, '')];
-    case 'SeparableConv2D':
-      return [
-        depthwise(weight('depthwise_kernel'), null, strides, padding, dilations, 'depthwise'),
-        {
-          part: 'pointwise',
-          parameters: { weight: weight('pointwise_kernel'), bias: bias() },
-          forward: (x, p) => addBias(tf.conv2d(x as tf.Tensor4D, p.weight as tf.Tensor4D, 1, 'valid'), p.bias),
-          scaleOutputs: lastAxisScale,
-        },
-      ];
-    case 'Conv2DTranspose':
-      return [
-        {
-          part: '',
-          parameters: { weight: weight('kernel'), bias: bias() },
-          forward: (x, p) => {
-            const outputShape = layer.computeOutputShape(x.shape) as [number, number, number, number];
-            return addBias(
-              tf.conv2dTranspose(x as tf.Tensor4D, p.weight as tf.Tensor4D, outputShape, strides, padding),
-              p.bias,
-            );
-          },
-          // Kernel [kh, kw, outChannels, inChannels]: output channels on axis 2.
-          scaleOutputs: (w, scale) => tf.mul(w, tf.reshape(scale, [-1, 1])),
-        },
-      ];
-    default:
-      return null;
+/** Validates the parts a layer and an op description share. */
+export function assertSpec(spec: { kind?: unknown; rule?: unknown; expand?: unknown }, argument: string): void {
+  if (spec === null || typeof spec !== 'object') {
+    throw new GlassboxArgumentError(argument, `expected a description object, got ${describeValue(spec)}`);
   }
-}
-
-function depthwise(
-  kernel: tf.Tensor,
-  bias: tf.Tensor | null,
-  strides: [number, number],
-  padding: 'valid' | 'same',
-  dilations: [number, number],
-  part: string,
-): LinearOperation {
-  return {
-    part,
-    parameters: { weight: kernel, bias },
-    forward: (x, p) => {
-      const z = tf.depthwiseConv2d(x as tf.Tensor4D, p.weight as tf.Tensor4D, strides, padding, 'NHWC', dilations);
-      return p.bias === null ? z : tf.add(z, p.bias);
-    },
-    // Kernel [kh, kw, channels, multiplier]: output channel c·M + m.
-    scaleOutputs: (w, scale) => tf.mul(w, tf.reshape(scale, [w.shape[2]!, w.shape[3]!])),
-  };
+  if (spec.expand !== undefined && typeof spec.expand !== 'function') {
+    throw new GlassboxArgumentError(`${argument}.expand`, `expected a function, got ${describeValue(spec.expand)}`);
+  }
+  if (spec.expand === undefined || spec.kind !== undefined) {
+    if (!LAYER_KINDS.includes(spec.kind as LayerKind)) {
+      throw new GlassboxArgumentError(
+        `${argument}.kind`,
+        `expected one of ${LAYER_KINDS.map((k) => `'${k}'`).join(', ')}, got ${describeValue(spec.kind)}`,
+      );
+    }
+  }
+  if (spec.rule !== undefined && !isRule(spec.rule)) {
+    throw new GlassboxArgumentError(`${argument}.rule`, `expected a rule (see rules.*), got ${describeValue(spec.rule)}`);
+  }
 }

@@ -5,14 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxModelError } from '../../core/errors';
-import type { Program, Step } from './graph';
 import type { LinearParameters } from './layer-catalogue';
-import { keepInput, keepParameters, type BasicRule, type ParameterModifier } from './rules';
+import type { Program, Step } from './program';
+import { divideStabilized, keepInput, keepParameters, type BasicRule, type ParameterModifier, type ProductRule } from './rules';
 
-/** The value of every slot for the batch `x` (slots not computed stay undefined). */
-export function forwardValues(program: Program, x: tf.Tensor): tf.Tensor[] {
+/** The value of every slot for the batch `x` (one tensor per model input); slots not computed stay undefined. */
+export function forwardValues(program: Program, x: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] {
+  const inputs = x instanceof tf.Tensor ? [x] : x;
+  if (inputs.length !== program.inputs.length) {
+    throw new GlassboxModelError(`lrp: the program has ${program.inputs.length} inputs, got ${inputs.length} tensors`);
+  }
   const values: tf.Tensor[] = new Array(program.numSlots);
-  values[program.input] = x;
+  program.inputs.forEach((slot, i) => (values[slot] = inputs[i]));
   for (const step of program.steps) {
     values[step.output] = step.forward(
       step.inputs.map((s) => values[s]),
@@ -23,44 +27,65 @@ export function forwardValues(program: Program, x: tf.Tensor): tf.Tensor[] {
 }
 
 /**
- * Propagates `outputRelevance` (shaped like the output slot) back to `slot` and returns the relevance
- * there: the sum over every path, each step applying its rule.
+ * Propagates `outputRelevance` (shaped like the output slot) back and returns the relevance at each of
+ * `slots`: the sum over every path, each step applying its rule (zeros where none arrives).
  */
-export function propagateRelevance(program: Program, values: tf.Tensor[], outputRelevance: tf.Tensor, slot: number): tf.Tensor {
+export function propagateRelevance(program: Program, values: tf.Tensor[], outputRelevance: tf.Tensor, slots: readonly number[]): tf.Tensor[] {
   const relevance: (tf.Tensor | undefined)[] = new Array(program.numSlots);
   relevance[program.output] = outputRelevance;
-  const stop = program.steps.findIndex((s) => s.output === slot);
+  const producers = slots.map((slot) => program.steps.findIndex((s) => s.output === slot));
+  const stop = Math.min(...producers.map((index) => (index < 0 ? -1 : index)));
   for (let i = program.steps.length - 1; i > stop; i--) {
     const step = program.steps[i];
     const r = relevance[step.output];
-    if (r === undefined) continue;
+    if (r === undefined || step.constant) continue;
     const inputs = step.inputs.map((s) => values[s]);
     const perInput = applyRule(step, inputs, values[step.output], r);
     step.inputs.forEach((s, k) => {
+      const share = perInput[k];
+      if (share === null) return;
       const previous = relevance[s];
-      relevance[s] = previous === undefined ? perInput[k] : tf.add(previous, perInput[k]);
+      relevance[s] = previous === undefined ? share : tf.add(previous, share);
     });
   }
-  return relevance[slot] ?? tf.zerosLike(values[slot]);
+  return slots.map((slot) => relevance[slot] ?? tf.zerosLike(values[slot]));
 }
 
-/** The relevance at each input of `step` given the relevance `r` at its output. */
-function applyRule(step: Step, inputs: tf.Tensor[], output: tf.Tensor, r: tf.Tensor): tf.Tensor[] {
+/** The relevance at each input of `step` given the relevance `r` at its output (`null`: none). */
+function applyRule(step: Step, inputs: tf.Tensor[], output: tf.Tensor, r: tf.Tensor): (tf.Tensor | null)[] {
   const { rule } = step;
   switch (rule.kind) {
     case 'gradient':
       return vectorJacobian(step, inputs, step.parameters, r);
     case 'pass':
-      if (inputs.length !== 1 || !tf.util.arraysEqual(inputs[0].shape, r.shape)) {
-        throw new GlassboxModelError(
-          `lrp: the pass rule at layer "${step.label}" needs one input shaped like the output ` +
-            `([${r.shape.join(', ')}]), got ${inputs.map((t) => `[${t.shape.join(', ')}]`).join(', ')}; give the layer another rule`,
-        );
-      }
-      return [r];
+      return [passRelevance(step, inputs[0], r)];
+    case 'product':
+      return productRelevance(step, rule, inputs, output, r);
     case 'basic':
       return applyBasicRule(step, rule, inputs, output, r);
   }
+}
+
+/** `R` unchanged, summed over the trailing axes the input lacks (token ids of an Embedding). */
+function passRelevance(step: Step, input: tf.Tensor, r: tf.Tensor): tf.Tensor {
+  if (tf.util.arraysEqual(input.shape, r.shape)) return r;
+  const prefix = input.rank < r.rank && tf.util.arraysEqual(input.shape, r.shape.slice(0, input.rank));
+  if (!prefix) {
+    throw new GlassboxModelError(
+      `lrp: the pass rule at layer "${step.label}" needs one input shaped like the output ` +
+        `([${r.shape.join(', ')}]), got [${input.shape.join(', ')}]; give the layer another rule`,
+    );
+  }
+  return tf.sum(r, Array.from({ length: r.rank - input.rank }, (_, i) => input.rank + i));
+}
+
+/** SignalTakeAll: gates get nothing, each of the `m` signals `x_k ⊙ (∂z/∂x_k)ᵀ[R / s(z)] / m`. */
+function productRelevance(step: Step, rule: ProductRule, inputs: tf.Tensor[], output: tf.Tensor, r: tf.Tensor): (tf.Tensor | null)[] {
+  const marked = inputs.map((_, k) => step.gates?.[k] === true);
+  const signals = marked.every(Boolean) ? marked.map(() => true) : marked.map((gate) => !gate);
+  const count = signals.filter(Boolean).length;
+  const products = vectorJacobian(step, inputs, step.parameters, divideStabilized(r, output, rule.stabilizer));
+  return inputs.map((x, k) => (signals[k] ? tf.div(tf.mul(x, products[k]), count) : null));
 }
 
 /**

@@ -37,10 +37,25 @@ export interface BasicRule {
   readonly reducer: Reducer;
 }
 
-/** Relevance passes through the layer unchanged (input and output must have the same shape). */
+/**
+ * Relevance passes through the layer unchanged: one input shaped like the output, or (token ids of an
+ * Embedding) an input whose shape is the output's leading axes, which gets the relevance summed over
+ * the extra axes.
+ */
 export interface PassRule {
   readonly kind: 'pass';
   readonly name: 'pass';
+}
+
+/**
+ * Products (see {@link rules}.signalTakeAll): the inputs marked as gates get no relevance; the other
+ * inputs, the signals, share it.
+ */
+export interface ProductRule {
+  readonly kind: 'product';
+  readonly name: 'signalTakeAll';
+  /** ε of the stabiliser `s(z)`. */
+  readonly stabilizer: number;
 }
 
 /** The plain gradient: relevance is routed like a gradient (max pooling, reshapes, concatenation). */
@@ -50,13 +65,14 @@ export interface GradientRule {
 }
 
 /** An LRP rule: attach one to a layer through a composite. */
-export type Rule = BasicRule | PassRule | GradientRule;
+export type Rule = BasicRule | PassRule | GradientRule | ProductRule;
 
 /** Is `value` a {@link Rule}? */
 export function isRule(value: unknown): value is Rule {
   if (value === null || typeof value !== 'object') return false;
   const kind = (value as { kind?: unknown }).kind;
   if (kind === 'pass' || kind === 'gradient') return true;
+  if (kind === 'product') return typeof (value as { stabilizer?: unknown }).stabilizer === 'number';
   const rule = value as Partial<BasicRule>;
   return (
     kind === 'basic' &&
@@ -343,7 +359,12 @@ function assertOrderedBounds(low: Bound, high: Bound): void {
   }
 }
 
-/** Pass rule: the relevance at the output is the relevance at the input (activations, BatchNorm). */
+/**
+ * Pass rule: the relevance at the output is the relevance at the input (activations, BatchNorm). For
+ * an input with fewer axes than the output (an Embedding's token ids `[N, T]` for vectors
+ * `[N, T, D]`), the relevance is summed over the extra axes: a token gets the relevance of its vector.
+ * Layers with several inputs need another rule (norm, signalTakeAll or gradient).
+ */
 function pass(): PassRule {
   return { kind: 'pass', name: 'pass' };
 }
@@ -354,8 +375,24 @@ function gradient(): GradientRule {
 }
 
 /**
+ * SignalTakeAll, for products `z = f(x₁, …, x_n)` that are linear in each input (element-wise products,
+ * Dot, a batched MatMul of two computed tensors). Inputs marked as gates (a sigmoid's or softmax's
+ * output, by the `'gates'` and `'attention'` canonizers, or the gates of LSTM and GRU cells) are held
+ * constant and get no relevance; each of the `m` other inputs, the signals, gets its Epsilon share with
+ * all other inputs held constant, divided by `m`:
+ * `R_k = x_k ⊙ (∂z/∂x_k)ᵀ [R / s(z)] / m`.
+ * With one signal this is Arras et al.'s (2017) signal-take-all rule for LSTMs (the signal gets all
+ * relevance, the gate none); with several it is the uniform rule of Achtibat et al. (2024, AttnLRP) for
+ * bilinear products (`R/2` each for `a·b`). Conservative: `Σ_k R_k = R` (up to ε) when `z` is linear in
+ * each signal. When every input is marked as a gate, all count as signals.
+ */
+function signalTakeAll(options: StabilizerOptions = {}): ProductRule {
+  return { kind: 'product', name: 'signalTakeAll', stabilizer: stabilizerOption(options.stabilizer, 'stabilizer') };
+}
+
+/**
  * The LRP rules. Give them to layers through a composite, e.g.
  * `composites.custom({ kinds: { conv: rules.gamma({ gamma: 0.5 }) } })` or
  * `lrp(model, x, { layerRules: { byName: { logits: rules.epsilon({ epsilon: 0.1 }) } } })`.
  */
-export const rules = { epsilon, zPlus, alphaBeta, gamma, flat, wSquare, zBox, norm, pass, gradient };
+export const rules = { epsilon, zPlus, alphaBeta, gamma, flat, wSquare, zBox, norm, pass, gradient, signalTakeAll };

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { LrpBuilder } from '../../attribution/lrp/layer-catalogue';
 import { GlassboxArgumentError } from '../../core/errors';
 import type { AddWeight } from './weight-factory';
 
@@ -55,6 +56,14 @@ export class ActNorm {
     const y = tf.mul(scale, tf.add(x, this.loc.read())) as tf.Tensor2D;
     const logDet = tf.broadcastTo(tf.sum(tf.log(tf.abs(scale))), [x.shape[0]]) as tf.Tensor1D;
     return { y, logDet };
+  }
+
+  /** LRP: an element-wise affine step `y = s ⊙ x + s ⊙ μ` (Pass in every composite). */
+  addLrpSteps(builder: LrpBuilder, x: number, part: string): number {
+    const scale = this.scale.read();
+    const loc = this.loc.read();
+    const shift = builder.own(tf.mul(scale, loc));
+    return builder.add({ inputs: [x], kind: 'affine', part, className: 'ActNorm', affine: { scale, shift }, forward: ([v]) => tf.mul(scale, tf.add(v, loc)) });
   }
 
   /** `y / s − μ`. */

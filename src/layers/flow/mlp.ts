@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../core/seeded-random';
+import type { LrpBuilder } from '../../attribution/lrp/layer-catalogue';
 import type { AddWeight } from './weight-factory';
 
 /** Slope of the LeakyReLU between the dense layers. */
@@ -34,6 +35,26 @@ export class FullyConnectedNet {
         bias: addWeight(`${prefix}/dense${i}/bias`, [widths[i + 1]], init(1), true),
       });
     }
+  }
+
+  /** LRP: its dense layers as linear steps, LeakyReLU and tanh as activation steps. */
+  addLrpSteps(builder: LrpBuilder, x: number, part: string): number {
+    let h = x;
+    this.dense.forEach(({ kernel, bias }, i) => {
+      h = builder.add({
+        inputs: [h],
+        kind: 'dense',
+        part: `${part}/dense${i}`,
+        parameters: { weight: kernel.read(), bias: bias.read() },
+        forward: ([v], p) => tf.add(tf.matMul(v as tf.Tensor2D, p!.weight as tf.Tensor2D), p!.bias!),
+        scaleOutputs: (w, s) => tf.mul(w, s),
+      });
+      if (i + 1 < this.dense.length) {
+        h = builder.add({ inputs: [h], kind: 'activation', part: `${part}/dense${i}/activation`, className: 'Activation', activation: 'leakyReLU', forward: ([v]) => tf.leakyRelu(v, LEAKY_RELU_SLOPE) });
+      }
+    });
+    if (!this.tanh) return h;
+    return builder.add({ inputs: [h], kind: 'activation', part: `${part}/tanh`, className: 'Activation', activation: 'tanh', forward: ([v]) => tf.tanh(v) });
   }
 
   /** Applies the network to `x` of shape [N, dim]. */

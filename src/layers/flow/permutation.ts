@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../../core/errors';
 import { mulberry32 } from '../../core/seeded-random';
+import type { LrpBuilder } from '../../attribution/lrp/layer-catalogue';
 
 /** A uniformly random permutation of 0..n−1 from a 32-bit seed (Fisher–Yates over mulberry32). */
 export function randomPermutation(n: number, seed: number): number[] {
@@ -44,6 +45,11 @@ export class FixedPermutation {
   /** `x[:, π]`. */
   forward(x: tf.Tensor2D): tf.Tensor2D {
     return permuteColumns(x, this.perm, this.inversePerm);
+  }
+
+  /** LRP: relevance is routed like the gradient (the inverse permutation). */
+  addLrpSteps(builder: LrpBuilder, x: number, part: string): number {
+    return builder.add({ inputs: [x], kind: 'structural', part, className: 'Permutation', forward: ([v]) => this.forward(v as tf.Tensor2D) });
   }
 
   /** `y[:, π⁻¹]`. */
