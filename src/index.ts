@@ -124,6 +124,9 @@ export {
 } from './metrics/infidelity';
 export { METRIC_SCORES, type MetricScore } from './metrics/scored-rows';
 
+// --- information analysis ---------------------------------------------------------------------
+export * as info from './info/index';
+
 // --- visualisation ------------------------------------------------------------------------------
 export { applyColormap, type Colormap, type ColormapName, COLORMAP_NAMES, COLORMAPS } from './viz/colormap';
 export {

@@ -93,3 +93,28 @@ export function resolveBaseline(baseline: number | tf.Tensor | undefined, x: tf.
   }
   return tf.tidy(() => tf.add(tf.zerosLike(x), tf.cast(baseline, 'float32')));
 }
+
+/**
+ * Asserts that `options` has no keys outside `allowed`; an unknown key is reported with the nearest
+ * valid one (a typo such as `permutation` for `permutations`).
+ */
+export function assertKnownKeys(options: object, allowed: readonly string[], argument = 'options'): void {
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const nearest = allowed.reduce((best, candidate) => (editDistance(key, candidate) < editDistance(key, best) ? candidate : best), allowed[0]);
+    throw new GlassboxArgumentError(`${argument}.${key}`, `unknown option; did you mean '${nearest}'? Valid options: ${allowed.join(', ')}`);
+  }
+}
+
+/** Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

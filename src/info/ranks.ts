@@ -1,0 +1,65 @@
+/**
+ * Stable ranks of many columns at once, computed on the backend by sorting (`tf.topk` of the negated
+ * values gives the ascending order, ties in sample order on every backend; a second `topk` of the
+ * negated order inverts the permutation). Optionally ties are broken at random instead: every column
+ * is first shuffled with its own seeded permutation, which is the limit of adding an infinitesimal
+ * random jitter to the values (distinct values keep their order).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { deriveSeed, mulberry32 } from '../core/seeded-random';
+
+/** Ranks 0..N−1 of every row of `columns` ([C, N]: C columns of N samples) and the share of repeats. */
+export interface ColumnRanks {
+  /** `[C, N]` int32: the 0-based rank of every sample within its column. */
+  ranks: tf.Tensor2D;
+  /** `[C]`: the share of samples whose value equals a smaller-ranked one (1 − distinct/N). */
+  repeats: tf.Tensor1D;
+}
+
+/** Per-column random tie-breaking: column c of a call is shuffled with a permutation seeded by (seed, c). */
+export interface TieBreak {
+  seed: number;
+  /** Index of the first column (so that a column's permutation does not depend on chunking). */
+  firstColumn: number;
+}
+
+/**
+ * Ranks of the rows of `columns` `[C, N]` (inside a tidy; the caller owns the result). Ties keep the
+ * sample order, as gcmi's stable mergesort does, unless `tieBreak` shuffles them at random.
+ */
+export function columnRanks(columns: tf.Tensor2D, tieBreak: TieBreak | null = null): ColumnRanks {
+  return tf.tidy(() => {
+    const [count, n] = columns.shape;
+    let values: tf.Tensor2D = columns;
+    let shuffle: tf.Tensor2D | null = null;
+    if (tieBreak !== null) {
+      shuffle = tf.tensor2d(columnShuffles(count, n, tieBreak), [count, n], 'int32');
+      values = tf.gather(columns, shuffle, 1, 1) as tf.Tensor2D;
+    }
+    const sorted = tf.topk(tf.neg(values), n, true);
+    let order = sorted.indices as tf.Tensor2D;
+    if (shuffle !== null) order = tf.gather(shuffle, order, 1, 1) as tf.Tensor2D;
+    const ranks = tf.topk(tf.neg(order), n, true).indices as tf.Tensor2D;
+    const repeats = n < 2
+      ? tf.zeros([count])
+      : tf.div(tf.sum(tf.cast(tf.equal(tf.slice(sorted.values, [0, 1], [-1, -1]), tf.slice(sorted.values, [0, 0], [-1, n - 1])), 'float32'), 1), n);
+    return { ranks, repeats: repeats as tf.Tensor1D };
+  });
+}
+
+/** Row-major `[count, n]` permutations of 0..n−1 (Fisher–Yates), column c seeded by (seed, firstColumn + c). */
+function columnShuffles(count: number, n: number, { seed, firstColumn }: TieBreak): Int32Array {
+  const out = new Int32Array(count * n);
+  for (let c = 0; c < count; c++) {
+    const random = mulberry32(deriveSeed(seed, firstColumn + c));
+    const row = out.subarray(c * n, (c + 1) * n);
+    for (let i = 0; i < n; i++) row[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = row[i];
+      row[i] = row[j];
+      row[j] = t;
+    }
+  }
+  return out;
+}
