@@ -34,17 +34,27 @@ export function columnRanks(columns: tf.Tensor2D, tieBreak: TieBreak | null = nu
     let shuffle: tf.Tensor2D | null = null;
     if (tieBreak !== null) {
       shuffle = tf.tensor2d(columnShuffles(count, n, tieBreak), [count, n], 'int32');
-      values = tf.gather(columns, shuffle, 1, 1) as tf.Tensor2D;
+      values = gatherWithinRows(columns, shuffle);
     }
     const sorted = tf.topk(tf.neg(values), n, true);
     let order = sorted.indices as tf.Tensor2D;
-    if (shuffle !== null) order = tf.gather(shuffle, order, 1, 1) as tf.Tensor2D;
+    if (shuffle !== null) order = gatherWithinRows(shuffle, order);
     const ranks = tf.topk(tf.neg(order), n, true).indices as tf.Tensor2D;
     const repeats = n < 2
       ? tf.zeros([count])
       : tf.div(tf.sum(tf.cast(tf.equal(tf.slice(sorted.values, [0, 1], [-1, -1]), tf.slice(sorted.values, [0, 0], [-1, n - 1])), 'float32'), 1), n);
     return { ranks, repeats: repeats as tf.Tensor1D };
   });
+}
+
+/**
+ * `out[c, j] = values[c, indices[c, j]]` for `[C, N]` tensors, as one flat gather (tfjs-backend-wasm
+ * 4.22's `gather` with `batchDims = 1` mixes up rows).
+ */
+function gatherWithinRows<T extends tf.Tensor2D>(values: T, indices: tf.Tensor2D): T {
+  const [rows, n] = values.shape;
+  const offsets = tf.mul(tf.reshape(tf.range(0, rows, 1, 'int32'), [rows, 1]), tf.scalar(n, 'int32'));
+  return tf.reshape(tf.gather(tf.reshape(values, [rows * n]), tf.add(indices, offsets)), [rows, n]) as T;
 }
 
 /** Row-major `[count, n]` permutations of 0..n−1 (Fisher–Yates), column c seeded by (seed, firstColumn + c). */

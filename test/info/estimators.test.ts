@@ -104,6 +104,27 @@ describe('copnorm', () => {
     tf.dispose([x, a, b, c]);
   });
 
+  it('keeps the scores of distinct values under jitter, in every column', async () => {
+    const n = 40;
+    const values = Array.from({ length: n * 3 }, (_, i) => (i % 3 === 1 ? Math.max(0, Math.sin(i)) : Math.round(5 * Math.cos(1.3 * i))));
+    const x = tf.tensor2d(values, [n, 3]);
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const result = info.copnorm(x, { jitter: true, seed: 9 });
+    const got = columns(await result.data(), n, 3);
+    columns(values, n, 3).forEach((column, c) => {
+      const scores = referenceCopnorm([column])[0];
+      // Sorting by value, the jittered scores must increase along the stable order wherever the values differ.
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => column[a] - column[b] || a - b);
+      for (let j = 1; j < n; j++) {
+        const [a, b] = [order[j - 1], order[j]];
+        if (column[a] < column[b]) expect(got[c][a]).toBeLessThan(got[c][b]);
+      }
+      // The multiset of scores is unchanged.
+      expect(Array.from(got[c]).sort((p, q) => p - q).map((v) => v.toFixed(4))).toEqual(Array.from(scores).sort((p, q) => p - q).map((v) => v.toFixed(4)));
+    });
+    tf.dispose([x, result]);
+  });
+
   it('rejects wrong ranks and non-finite values', () => {
     const before = tf.memory().numTensors;
     const cube = tf.zeros([2, 2, 2]);

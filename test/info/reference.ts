@@ -103,7 +103,8 @@ export function referenceHalfLogDet(matrix: number[][]): number {
 export function referenceCovariance(columns: Columns, demean: boolean): number[][] {
   const n = columns[0].length;
   const centred = columns.map((column) => {
-    const mean = demean ? Array.prototype.reduce.call(column, (s: number, v: number) => s + v, 0) as number / n : 0;
+    let mean = 0;
+    if (demean) for (let i = 0; i < n; i++) mean += column[i] / n;
     return Float64Array.from(column, (v) => v - mean);
   });
   return centred.map((a) => centred.map((b) => a.reduce((s, v, i) => s + v * b[i], 0) / (n - 1)));
