@@ -19,10 +19,12 @@ export const SINGULAR_PIVOT_SHARE = 2 ** -20;
 
 /**
  * The lower Cholesky factor L of a symmetric positive definite matrix (`A = L Lᵀ`), row-major, or
- * `null` when A is not (numerically) positive definite: a pivot not above `relativeFloor` times the
- * diagonal entry it came from.
+ * `null` when A is not (numerically) positive definite: a pivot not above {@link SINGULAR_PIVOT_SHARE}
+ * times the diagonal entry it came from. With `saturate`, such pivots are raised to that share instead
+ * (every variable then keeps at least 2⁻²⁰ of its variance: information saturates at 10 bits per
+ * dimension, as in the per-unit estimator); only a non-positive diagonal still gives `null`.
  */
-export function cholesky({ size, values }: SquareMatrix, relativeFloor = SINGULAR_PIVOT_SHARE): Float64Array | null {
+export function cholesky({ size, values }: SquareMatrix, saturate = false): Float64Array | null {
   const l = new Float64Array(size * size);
   for (let i = 0; i < size; i++) {
     for (let j = 0; j <= i; j++) {
@@ -30,8 +32,9 @@ export function cholesky({ size, values }: SquareMatrix, relativeFloor = SINGULA
       for (let k = 0; k < j; k++) s -= l[i * size + k] * l[j * size + k];
       if (i === j) {
         const diagonal = values[i * size + i];
-        if (!(s > relativeFloor * Math.abs(diagonal)) || !(diagonal > 0)) return null;
-        l[i * size + i] = Math.sqrt(s);
+        const floor = SINGULAR_PIVOT_SHARE * diagonal;
+        if (!(diagonal > 0) || (!saturate && !(s > floor))) return null;
+        l[i * size + i] = Math.sqrt(saturate ? Math.max(s, floor) : s);
       } else {
         l[i * size + j] = s / l[j * size + j];
       }
@@ -40,9 +43,9 @@ export function cholesky({ size, values }: SquareMatrix, relativeFloor = SINGULA
   return l;
 }
 
-/** `Σ log diag chol(A) = ½ log det A`, or `null` when A is not positive definite. */
-export function halfLogDet(matrix: SquareMatrix): number | null {
-  const l = cholesky(matrix);
+/** `Σ log diag chol(A) = ½ log det A`, or `null` when A is not positive definite (see {@link cholesky}). */
+export function halfLogDet(matrix: SquareMatrix, saturate = false): number | null {
+  const l = cholesky(matrix, saturate);
   if (l === null) return null;
   let sum = 0;
   for (let i = 0; i < matrix.size; i++) sum += Math.log(l[i * matrix.size + i]);

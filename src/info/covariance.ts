@@ -75,10 +75,18 @@ export function columnRange(start: number, count: number): number[] {
 /**
  * `h(C_S) − B(N, |S|)` (or `h(C_S)` without bias correction) in nats, `h(C) = Σ log diag chol C`,
  * for the columns S of `covariance`. A covariance that is not positive definite (to float32
- * precision) is reported as an error on `argument`.
+ * precision) is reported as an error on `argument`, or saturated (see {@link cholesky}).
  */
-export function entropyTerm(covariance: SquareMatrix, columns: number[], samples: number, biasCorrect: boolean, argument: string, what: string): number {
-  const h = halfLogDet(submatrix(covariance, columns));
+export function entropyTerm(
+  covariance: SquareMatrix,
+  columns: number[],
+  samples: number,
+  biasCorrect: boolean,
+  argument: string,
+  what: string,
+  saturate = false,
+): number {
+  const h = halfLogDet(submatrix(covariance, columns), saturate);
   if (h === null) {
     throw new GlassboxArgumentError(
       argument,

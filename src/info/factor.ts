@@ -50,6 +50,8 @@ export interface PreparedFactor {
   biasConstant: number;
   /** Class sizes as numbers (discrete), for the caller's checks and weights. */
   classSizes: number[] | null;
+  /** The validated labels (discrete), else null. */
+  labels: Int32Array | null;
   /** The copula scores `[N, D]` of a continuous factor (for multivariate estimators), else null. */
   copula: tf.Tensor2D | null;
   dispose(): void;
@@ -105,6 +107,7 @@ async function prepareDiscrete({ labels, numClasses }: DiscreteFactor, samples: 
     counts,
     biasConstant,
     classSizes: classes.counts,
+    labels: classes.labels,
     copula: null,
     dispose: () => tf.dispose([design, counts]),
   };
@@ -152,6 +155,7 @@ async function prepareContinuous(
         counts: null,
         biasConstant,
         classSizes: null,
+        labels: null,
         copula: scores,
         dispose: () => tf.dispose([design, scores]),
       };

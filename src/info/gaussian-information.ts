@@ -71,9 +71,9 @@ export function partOf(v: Variable): Part {
  * `I(x; y)` in bits from the joint covariance of `[x, y]` (columns of x first) of `samples` samples.
  * Checks the sample count against the joint dimension.
  */
-export function mutualInformationOf(covariance: SquareMatrix, samples: number, [px, py]: Part[], biasCorrect: boolean): number {
+export function mutualInformationOf(covariance: SquareMatrix, samples: number, [px, py]: Part[], biasCorrect: boolean, saturate = false): number {
   assertEnoughSamples(samples, px.dims + py.dims, py.argument);
-  const term = (columns: number[], argument: string, what: string) => entropyTerm(covariance, columns, samples, biasCorrect, argument, what);
+  const term = (columns: number[], argument: string, what: string) => entropyTerm(covariance, columns, samples, biasCorrect, argument, what, saturate);
   const hx = term(columnRange(0, px.dims), px.argument, px.argument);
   const hy = term(columnRange(px.dims, py.dims), py.argument, py.argument);
   const hxy = term(columnRange(0, px.dims + py.dims), py.argument, `${px.argument} and ${py.argument} together`);
@@ -81,13 +81,19 @@ export function mutualInformationOf(covariance: SquareMatrix, samples: number, [
 }
 
 /** `I(x; y | z)` in bits from the joint covariance of `[x, y, z]` of `samples` samples. */
-export function conditionalInformationOf(covariance: SquareMatrix, samples: number, [px, py, pz]: Part[], biasCorrect: boolean): number {
+export function conditionalInformationOf(
+  covariance: SquareMatrix,
+  samples: number,
+  [px, py, pz]: Part[],
+  biasCorrect: boolean,
+  saturate = false,
+): number {
   assertEnoughSamples(samples, px.dims + py.dims + pz.dims, pz.argument);
   const x = columnRange(0, px.dims);
   const y = columnRange(px.dims, py.dims);
   const z = columnRange(px.dims + py.dims, pz.dims);
   const term = (columns: number[], argument: string, ...parts: Part[]) =>
-    entropyTerm(covariance, columns, samples, biasCorrect, argument, parts.map((p) => p.argument).join(', '));
+    entropyTerm(covariance, columns, samples, biasCorrect, argument, parts.map((p) => p.argument).join(', '), saturate);
   const hz = term(z, pz.argument, pz);
   const hxz = term([...x, ...z], px.argument, px, pz);
   const hyz = term([...y, ...z], py.argument, py, pz);

@@ -20,12 +20,18 @@ import { columnRange, covarianceOf, entropyTerm, readCovariance } from './covari
 import { mutualInformationOf, partOf, withVariables } from './gaussian-information';
 import { assertClassSizes, assertEnoughSamples, classLabels, classMembers, type Labels } from './samples';
 import { tieBreakOption, warnAboutTies, type TieOptions } from './ties';
+import { STRICT, type EstimatorMode } from './estimator-mode';
 
 /**
  * `I(x; labels)` in bits between continuous `x` (`[N, d]` or `[N]`) and class labels in
  * 0..numClasses−1. Every class needs more than d samples.
  */
 export async function gcmiDiscrete(x: tf.Tensor, labels: Labels, numClasses: number, options: TieOptions = {}): Promise<number> {
+  return estimateGcmiDiscrete(x, labels, numClasses, options, STRICT);
+}
+
+/** {@link gcmiDiscrete}, in the given {@link EstimatorMode}. */
+export async function estimateGcmiDiscrete(x: tf.Tensor, labels: Labels, numClasses: number, options: TieOptions, mode: EstimatorMode): Promise<number> {
   return withVariables([[x, 'x']], async (variables) => {
     const [n, d] = variables[0].matrix.shape;
     const classes = await classLabels(labels, n, numClasses, 'labels', 'numClasses');
@@ -36,11 +42,11 @@ export async function gcmiDiscrete(x: tf.Tensor, labels: Labels, numClasses: num
       const read = await readCovariance(scored, { demean: false, checked: variables, extras: [classCovariances, repeats[0]] }).finally(() =>
         classCovariances.dispose(),
       );
-      warnAboutTies([{ argument: 'x', repeats: read.extras[1] }], jittered(options));
-      const unconditional = entropyTerm(read.covariance, columnRange(0, d), n, true, 'x', 'x');
+      if (mode.warnTies) warnAboutTies([{ argument: 'x', repeats: read.extras[1] }], jittered(options));
+      const unconditional = entropyTerm(read.covariance, columnRange(0, d), n, true, 'x', 'x', mode.saturate);
       let conditional = 0;
       classes.counts.forEach((count, k) => {
-        const h = halfLogDet({ size: d, values: Float64Array.from(read.extras[0].subarray(k * d * d, (k + 1) * d * d)) });
+        const h = halfLogDet({ size: d, values: Float64Array.from(read.extras[0].subarray(k * d * d, (k + 1) * d * d)) }, mode.saturate);
         if (h === null) {
           throw new GlassboxArgumentError('x', `the covariance of x within class ${k} is singular (to float32 precision): a column is constant there`);
         }
@@ -57,6 +63,18 @@ export async function gcmiDiscrete(x: tf.Tensor, labels: Labels, numClasses: num
  * within the class. Every class needs more than dx + dy samples.
  */
 export async function gccmiDiscrete(x: tf.Tensor, y: tf.Tensor, zLabels: Labels, numClasses: number, options: TieOptions = {}): Promise<number> {
+  return estimateGccmiDiscrete(x, y, zLabels, numClasses, options, STRICT);
+}
+
+/** {@link gccmiDiscrete}, in the given {@link EstimatorMode}. */
+export async function estimateGccmiDiscrete(
+  x: tf.Tensor,
+  y: tf.Tensor,
+  zLabels: Labels,
+  numClasses: number,
+  options: TieOptions,
+  mode: EstimatorMode,
+): Promise<number> {
   return withVariables([[x, 'x'], [y, 'y']], async (variables) => {
     const n = variables[0].matrix.shape[0];
     const dims = variables.map((v) => v.matrix.shape[1]);
@@ -83,12 +101,12 @@ export async function gccmiDiscrete(x: tf.Tensor, y: tf.Tensor, zLabels: Labels,
     const read = await readCovariance([], { demean: false, checked: variables, extras: [covariances, ...repeats] }).finally(() =>
       tf.dispose([covariances, ...repeats]),
     );
-    warnAboutTies(variables.map((v, i) => ({ argument: v.argument, repeats: read.extras[1 + i] })), jittered(options));
+    if (mode.warnTies) warnAboutTies(variables.map((v, i) => ({ argument: v.argument, repeats: read.extras[1 + i] })), jittered(options));
     const size = dims[0] + dims[1];
     const parts = variables.map(partOf);
     return classes.counts.reduce((sum, count, k) => {
       const covariance = { size, values: Float64Array.from(read.extras[0].subarray(k * size * size, (k + 1) * size * size)) };
-      return sum + (count / n) * mutualInformationOf(covariance, count, parts, true);
+      return sum + (count / n) * mutualInformationOf(covariance, count, parts, true, mode.saturate);
     }, 0);
   });
 }

@@ -57,19 +57,22 @@ function gatherWithinRows<T extends tf.Tensor2D>(values: T, indices: tf.Tensor2D
   return tf.reshape(tf.gather(tf.reshape(values, [rows * n]), tf.add(indices, offsets)), [rows, n]) as T;
 }
 
-/** Row-major `[count, n]` permutations of 0..n−1 (Fisher–Yates), column c seeded by (seed, firstColumn + c). */
+/** Row-major `[count, n]` permutations of 0..n−1, column c seeded by (seed, firstColumn + c). */
 function columnShuffles(count: number, n: number, { seed, firstColumn }: TieBreak): Int32Array {
   const out = new Int32Array(count * n);
-  for (let c = 0; c < count; c++) {
-    const random = mulberry32(deriveSeed(seed, firstColumn + c));
-    const row = out.subarray(c * n, (c + 1) * n);
-    for (let i = 0; i < n; i++) row[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = row[i];
-      row[i] = row[j];
-      row[j] = t;
-    }
+  for (let c = 0; c < count; c++) out.set(seededPermutation(n, deriveSeed(seed, firstColumn + c)), c * n);
+  return out;
+}
+
+/** A uniformly random permutation of 0..n−1 (Fisher–Yates on mulberry32 seeded with `seed`). */
+export function seededPermutation(n: number, seed: number): Int32Array {
+  const random = mulberry32(seed);
+  const out = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = out[i];
+    out[i] = out[j];
+    out[j] = t;
   }
   return out;
 }

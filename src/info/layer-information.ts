@@ -1,0 +1,377 @@
+/**
+ * Information analysis of a network's layers (Xu et al. 2018, "Deeper Interpretability of Deep
+ * Networks"), with the Gaussian-copula estimators of Ince et al. 2017: for every requested layer and
+ * every generative factor, the information of each unit (its distribution over the layer), the
+ * information of the layer's most informative units together, the significance of each unit by a
+ * permutation test with the maximum statistic over the layer's units (family-wise error), and for
+ * pairs of factors the layer's invariance `I(L; a | b)` and co-information `I(L; a) − I(L; a | b)`.
+ *
+ * Memory: the copula transform needs all N values of a unit, so the activations are gathered in
+ * windows of units holding at most `maxActivationValues` values (see `activation-windows.ts`); a layer
+ * larger than that costs further passes of the model over the data, not memory. Every statistic of a
+ * window (the observed and all permuted ones) comes out of the same matMuls, and only per-unit numbers
+ * and the best candidates' raw columns are kept between windows.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { tapLayers } from '../attribution/layer-gradients';
+import { batchSizeOption } from '../core/chunks';
+import { describeValue, GlassboxArgumentError, throwIfAborted } from '../core/errors';
+import { assertFitsModelInput, isLayersModel } from '../core/model';
+import { deriveSeed, seedOption } from '../core/seeded-random';
+import { assertBatchedTensor, assertFinite, assertInteger, assertKnownKeys, assertNumberInRange } from '../core/validate';
+import { gatherPass, layerShapes, planPasses } from './activation-windows';
+import { copulaColumns } from './copnorm';
+import { conditionalLayerInformation, type FactorData } from './factor-pairs';
+import { prepareFactor, type Factor, type PreparedFactor } from './factor';
+import { estimateGcmi } from './gcmi';
+import { estimateGcmiDiscrete } from './gcmi-discrete';
+import { seededPermutation, type TieBreak } from './ranks';
+import { TIE_WARNING_SHARE } from './ties';
+import { SATURATING } from './estimator-mode';
+import { UnitCandidates } from './top-units';
+import { scoreVariance, unitInformationBlocks } from './unit-information';
+
+/** Options of {@link layerInformation}. */
+export interface LayerInformationOptions {
+  /** Names of the layers to analyse (layers of nested models by their own names). */
+  layers: string[];
+  /** Examples through the model at once (default 32). Results do not depend on it. */
+  batchSize?: number;
+  /** Permutations of each factor for the significance test (default 0: no test). */
+  permutations?: number;
+  /** Family-wise error level of the significance summary (default 0.05). */
+  alpha?: number;
+  /** How many of a layer's most informative units form its whole-layer estimate (default 8). */
+  topUnits?: number;
+  /** Bins of the histograms of unit information (default 20). */
+  bins?: number;
+  /**
+   * Factor pairs `[a, b]` for the invariance `I(L; a | b)` and co-information; `'all'` (default) takes
+   * every ordered pair, `[]` none.
+   */
+  pairs?: [string, string][] | 'all';
+  /** Break ties (ReLU zeros) at random, seeded (default `true`); `false` keeps gcmi's sample order. */
+  jitter?: boolean;
+  /** Seed of the permutations and the jitter; a random one when omitted. */
+  seed?: number;
+  /** Most activation values held at once (default 2²³ = 32 MiB of float32); see the module notes. */
+  maxActivationValues?: number;
+  /** Called after every batch with the examples processed (over all passes) and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Aborting rejects with an `AbortError` and leaks nothing. */
+  signal?: AbortSignal;
+}
+
+/** A histogram: `counts[i]` values in `[edges[i], edges[i + 1])` (the last bin includes its right edge). */
+export interface Histogram {
+  edges: number[];
+  counts: number[];
+}
+
+/** Significance of every unit by permutation, with the maximum statistic over the layer's units. */
+export interface UnitSignificance {
+  /** Family-wise corrected p-value of every unit: `(1 + #{p : max_u I_p(u) ≥ I(u)}) / (1 + P)`. */
+  pValues: Float32Array;
+  /** The `1 − alpha` quantile of the permutation maxima: units above it are significant. */
+  threshold: number;
+  /** Units with `pValue ≤ alpha`. */
+  significantUnits: number;
+  /** The maximum over units of every permutation's information, `[P]`. */
+  permutationMaxima: Float32Array;
+}
+
+/** One layer's information about one factor. */
+export interface FactorInformation {
+  /** Information (bits) of every unit, in the layer's flattened order. */
+  unitInformation: Float32Array;
+  mean: number;
+  max: number;
+  /** The unit with the most information. */
+  maxUnit: number;
+  histogram: Histogram;
+  /** The units of the whole-layer estimate, most informative first. */
+  topUnits: number[];
+  /** Information (bits) of the `topUnits` together (multivariate Gaussian-copula estimate). */
+  topUnitsInformation: number;
+  /** Present when `permutations > 0`. */
+  significance: UnitSignificance | null;
+}
+
+/** Invariance and co-information of a layer with the factors `factor` and `given`. */
+export interface FactorPairInformation {
+  factor: string;
+  given: string;
+  /** `I(L; factor)` with L the top units for `factor` (= its `topUnitsInformation`). */
+  information: number;
+  /** `I(L; factor | given)`, or null when it cannot be estimated (see `note`). */
+  conditional: number | null;
+  /** `information − conditional`: > 0 redundancy with `given`, < 0 synergy. */
+  coInformation: number | null;
+  note?: string;
+}
+
+/** One layer's tables. */
+export interface LayerInformation {
+  layer: string;
+  /** Shape of the layer's output for one example. */
+  shape: number[];
+  units: number;
+  /** Share of units with more than 10 % repeated values (e.g. ReLU zeros). */
+  tiedUnits: number;
+  factors: Record<string, FactorInformation>;
+  pairs: FactorPairInformation[];
+}
+
+/** The result of {@link layerInformation}: plain numbers, no tensors. */
+export interface LayerInformationResult {
+  layers: LayerInformation[];
+  factors: string[];
+  samples: number;
+  permutations: number;
+  /** How many passes of the model over the data the memory bound needed. */
+  passes: number;
+}
+
+const OPTION_KEYS = [
+  'layers', 'batchSize', 'permutations', 'alpha', 'topUnits', 'bins', 'pairs', 'jitter', 'seed', 'maxActivationValues', 'onProgress', 'signal',
+] as const;
+
+/**
+ * Per layer × factor information tables of `model` on the examples `x` (see {@link LayerInformation}).
+ * `factors` maps names to discrete `{ labels, numClasses }` or continuous `{ values }` variables, one
+ * value per example. Units are the elements of a layer's output (every position and channel of a
+ * convolution).
+ */
+export async function layerInformation(
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+  factors: Record<string, Factor>,
+  options: LayerInformationOptions,
+): Promise<LayerInformationResult> {
+  const settings = readOptions(options);
+  if (!isLayersModel(model)) throw new GlassboxArgumentError('model', `expected a tf.LayersModel (its layers are tapped by name), got ${describeValue(model)}`);
+  assertBatchedTensor(x, 'x');
+  assertFitsModelInput(model, x);
+  if (factors === null || typeof factors !== 'object' || Object.keys(factors).length === 0) {
+    throw new GlassboxArgumentError('factors', `expected an object of named factors ({ name: { labels, numClasses } | { values } }), got ${describeValue(factors)}`);
+  }
+  const names = Object.keys(factors);
+  const pairs = resolvePairs(settings.pairs, names);
+  const graph = tapLayers(model, options.layers, 'options.layers');
+  await assertFinite(x, 'x');
+  const n = x.shape[0];
+  const permutations = Array.from({ length: settings.permutations }, (_, p) => seededPermutation(n, deriveSeed(settings.seed, 1, p)));
+  const tieBreak = (stream: number, index: number): TieBreak | null => (settings.jitter ? { seed: deriveSeed(settings.seed, stream, index), firstColumn: 0 } : null);
+  const prepared = new Map<string, PreparedFactor>();
+  const candidates: UnitCandidates[][] = [];
+  const input = tf.cast(x, 'float32');
+  try {
+    for (const [i, name] of names.entries()) {
+      prepared.set(name, await prepareFactor(factors[name], n, `factors.${name}`, { permutations, tieBreak: tieBreak(2, i), quiet: true }));
+    }
+    const shapes = layerShapes(graph, input);
+    const unitCounts = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const passes = planPasses(unitCounts, Math.max(1, Math.floor(settings.maxActivationValues / n)));
+    const variance = await scoreVariance(n);
+    const accumulators = unitCounts.map((units) => ({
+      repeats: new Float32Array(units),
+      information: names.map(() => new Float32Array(units)),
+      maxima: names.map(() => new Float32Array(settings.permutations).fill(-Infinity)),
+    }));
+    unitCounts.forEach(() => candidates.push(names.map(() => new UnitCandidates(2 * settings.topUnits))));
+    const total = passes.length * n;
+    for (const [p, pass] of passes.entries()) {
+      const windows = await gatherPass(graph, input, pass, {
+        batchSize: settings.batchSize,
+        signal: options.signal,
+        onBatch: (done) => options.onProgress?.(p * n + done, total),
+      });
+      try {
+        for (const [w, { layer, start, count }] of pass.entries()) {
+          throwIfAborted(options.signal);
+          const packed = tf.tidy(() => {
+            const copula = copulaColumns(windows[w], settings.jitter ? { seed: deriveSeed(settings.seed, 3, layer), firstColumn: start } : null);
+            const parts: tf.Tensor[] = [copula.repeats];
+            for (const name of names) {
+              const blocks = unitInformationBlocks(copula.scores, prepared.get(name)!, variance);
+              parts.push(tf.reshape(tf.slice(blocks, [0, 0], [count, 1]), [count]));
+              if (settings.permutations > 0) parts.push(tf.max(tf.slice(blocks, [0, 1], [count, settings.permutations]), 0));
+            }
+            return tf.concat(parts);
+          });
+          const values = await packed.data().finally(() => packed.dispose());
+          const acc = accumulators[layer];
+          acc.repeats.set(values.subarray(0, count), start);
+          let offset = count;
+          names.forEach((_, f) => {
+            const observed = values.subarray(offset, offset + count);
+            acc.information[f].set(observed, start);
+            candidates[layer][f].offer(windows[w], start, observed);
+            offset += count;
+            if (settings.permutations > 0) {
+              const maxima = acc.maxima[f];
+              for (let q = 0; q < settings.permutations; q++) maxima[q] = Math.max(maxima[q], values[offset + q]);
+              offset += settings.permutations;
+            }
+          });
+        }
+      } finally {
+        tf.dispose(windows);
+      }
+    }
+    throwIfAborted(options.signal);
+    const factorData = new Map(names.map((name) => [name, factorDataOf(prepared.get(name)!)]));
+    const layers: LayerInformation[] = [];
+    for (const [l, layerName] of options.layers.entries()) {
+      const acc = accumulators[l];
+      const table: LayerInformation = {
+        layer: layerName,
+        shape: shapes[l],
+        units: unitCounts[l],
+        tiedUnits: acc.repeats.reduce((s, r) => s + (r > TIE_WARNING_SHARE ? 1 : 0), 0) / unitCounts[l],
+        factors: {},
+        pairs: [],
+      };
+      const layerUnits = new Map<string, tf.Tensor2D>();
+      try {
+        for (const [f, name] of names.entries()) {
+          throwIfAborted(options.signal);
+          const information = acc.information[f];
+          const size = wholeLayerSize(prepared.get(name)!, settings.topUnits, unitCounts[l]);
+          const chosen = await candidates[l][f].select(size, tieBreak(4, l));
+          layerUnits.set(name, chosen.activations);
+          const ties = { jitter: settings.jitter, seed: deriveSeed(settings.seed, 5, l, f) };
+          const data = factorData.get(name)!;
+          const whole =
+            data.kind === 'discrete'
+              ? await estimateGcmiDiscrete(chosen.activations, data.labels, data.numClasses, ties, SATURATING)
+              : await estimateGcmi(chosen.activations, data.values, ties, SATURATING);
+          table.factors[name] = {
+            unitInformation: information,
+            ...summary(information),
+            histogram: histogram(information, settings.bins),
+            topUnits: chosen.units,
+            topUnitsInformation: whole,
+            significance: settings.permutations > 0 ? significance(information, acc.maxima[f], settings.alpha) : null,
+          };
+        }
+        for (const [a, b] of pairs) {
+          throwIfAborted(options.signal);
+          const ties = { jitter: settings.jitter, seed: deriveSeed(settings.seed, 6, l, names.indexOf(a), names.indexOf(b)) };
+          const estimate = await conditionalLayerInformation(layerUnits.get(a)!, factorData.get(a)!, factorData.get(b)!, ties);
+          const information = table.factors[a].topUnitsInformation;
+          table.pairs.push({
+            factor: a,
+            given: b,
+            information,
+            conditional: estimate.value,
+            coInformation: estimate.value === null ? null : information - estimate.value,
+            ...(estimate.note === undefined ? {} : { note: estimate.note }),
+          });
+        }
+      } finally {
+        tf.dispose([...layerUnits.values()]);
+      }
+      layers.push(table);
+    }
+    return { layers, factors: names, samples: n, permutations: settings.permutations, passes: passes.length };
+  } finally {
+    input.dispose();
+    prepared.forEach((factor) => factor.dispose());
+    candidates.flat().forEach((c) => c.dispose());
+  }
+}
+
+/** Validated options with their defaults. */
+function readOptions(options: LayerInformationOptions) {
+  if (options === null || typeof options !== 'object') throw new GlassboxArgumentError('options', `expected an object with layers, got ${describeValue(options)}`);
+  assertKnownKeys(options, OPTION_KEYS, 'options');
+  if (!Array.isArray(options.layers) || options.layers.length === 0) {
+    throw new GlassboxArgumentError('options.layers', `expected a non-empty array of layer names, got ${describeValue(options.layers)}`);
+  }
+  const { permutations = 0, alpha = 0.05, topUnits = 8, bins = 20, jitter = true, maxActivationValues = 2 ** 23 } = options;
+  assertInteger(permutations, 'options.permutations', 0);
+  assertNumberInRange(alpha, 'options.alpha', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+  assertInteger(topUnits, 'options.topUnits', 1);
+  assertInteger(bins, 'options.bins', 1);
+  assertInteger(maxActivationValues, 'options.maxActivationValues', 1);
+  if (typeof jitter !== 'boolean') throw new GlassboxArgumentError('options.jitter', `expected a boolean, got ${describeValue(jitter)}`);
+  return {
+    batchSize: batchSizeOption(options.batchSize),
+    permutations,
+    alpha,
+    topUnits,
+    bins,
+    jitter,
+    maxActivationValues,
+    seed: seedOption(options.seed),
+    pairs: options.pairs ?? 'all',
+  };
+}
+
+function resolvePairs(pairs: [string, string][] | 'all', names: string[]): [string, string][] {
+  if (pairs === 'all') return names.flatMap((a) => names.filter((b) => b !== a).map((b) => [a, b] as [string, string]));
+  if (!Array.isArray(pairs)) throw new GlassboxArgumentError('options.pairs', `expected 'all' or an array of [factor, given] pairs, got ${describeValue(pairs)}`);
+  pairs.forEach((pair, i) => {
+    const ok = Array.isArray(pair) && pair.length === 2 && pair.every((name) => names.includes(name)) && pair[0] !== pair[1];
+    if (!ok) {
+      throw new GlassboxArgumentError(`options.pairs[${i}]`, `expected [factor, given], two different names of ${names.join(', ')}, got ${describeValue(pair)}`);
+    }
+  });
+  return pairs;
+}
+
+/** Units in the whole-layer estimate: at most `topUnits`, fewer when classes or samples are too few. */
+function wholeLayerSize(factor: PreparedFactor, topUnits: number, units: number): number {
+  const limit = factor.kind === 'discrete' ? Math.min(...factor.classSizes!) - 1 : factor.samples - 1 - factor.width;
+  return Math.max(1, Math.min(topUnits, units, limit));
+}
+
+function factorDataOf(factor: PreparedFactor): FactorData {
+  return factor.kind === 'discrete'
+    ? { kind: 'discrete', labels: factor.labels!, numClasses: factor.width }
+    : { kind: 'continuous', values: factor.copula! };
+}
+
+function summary(values: Float32Array): { mean: number; max: number; maxUnit: number } {
+  let sum = 0;
+  let maxUnit = 0;
+  values.forEach((v, i) => {
+    sum += v;
+    if (v > values[maxUnit]) maxUnit = i;
+  });
+  return { mean: sum / values.length, max: values[maxUnit], maxUnit };
+}
+
+/** `bins` equal bins from min(0, smallest) to the largest value. */
+function histogram(values: Float32Array, bins: number): Histogram {
+  let lo = 0;
+  let hi = 0;
+  values.forEach((v) => {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  });
+  const width = (hi - lo) / bins || 1;
+  const counts = new Array<number>(bins).fill(0);
+  values.forEach((v) => counts[Math.min(bins - 1, Math.floor((v - lo) / width))]++);
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+}
+
+function significance(information: Float32Array, maxima: Float32Array, alpha: number): UnitSignificance {
+  const sorted = Float32Array.from(maxima).sort();
+  const permutations = maxima.length;
+  const pValues = Float32Array.from(information, (v) => {
+    // Maxima at least v: binary search in the sorted maxima.
+    let lo = 0;
+    let hi = permutations;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return (1 + permutations - lo) / (1 + permutations);
+  });
+  const threshold = sorted[Math.min(permutations - 1, Math.ceil((1 - alpha) * permutations) - 1)];
+  return { pValues, threshold, significantUnits: pValues.reduce((s, p) => s + (p <= alpha ? 1 : 0), 0), permutationMaxima: maxima };
+}
