@@ -8,7 +8,7 @@ import { GlassboxArgumentError } from '../core/errors';
 import { columnRanks, type TieBreak } from './ranks';
 import { normalScores } from './normal-quantile';
 import { samplesMatrix } from './samples';
-import { tieBreakOption, warnAboutTies, type TieOptions } from './ties';
+import { tieBreakOption, tieOptions, warnAboutTies, type TieOptions } from './ties';
 
 /** Copula-normalised columns and the share of repeated values of each. */
 export interface CopulaColumns {
@@ -34,7 +34,7 @@ export function copulaColumns(columns: tf.Tensor2D, tieBreak: TieBreak | null): 
  * small summary (finiteness and ties) with `dataSync`.
  */
 export function copnorm(x: tf.Tensor, options: TieOptions = {}): tf.Tensor2D {
-  const tieBreak = tieBreakOption(options, 0);
+  const tieBreak = tieBreakOption(tieOptions(options), 0);
   const matrix = samplesMatrix(x, 'x');
   try {
     const { scores, summary } = tf.tidy(() => {

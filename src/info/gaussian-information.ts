@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
+import { assertKnownKeys } from '../core/validate';
 import { columnRange, entropyTerm, jointCovariance, type Variable } from './covariance';
 import type { SquareMatrix } from './cholesky';
 import { assertEnoughSamples, assertSameSamples, samplesMatrix } from './samples';
@@ -121,6 +122,7 @@ export async function withVariables<T>(inputs: [unknown, string][], fn: (variabl
 
 function biasCorrectOption(options: GaussianOptions): boolean {
   if (options === null || typeof options !== 'object') throw new GlassboxArgumentError('options', `expected an object, got ${describeValue(options)}`);
+  assertKnownKeys(options, ['biasCorrect'], 'options');
   const { biasCorrect = true } = options;
   if (typeof biasCorrect !== 'boolean') throw new GlassboxArgumentError('options.biasCorrect', `expected a boolean, got ${describeValue(biasCorrect)}`);
   return biasCorrect;

@@ -19,7 +19,7 @@ import { withCopula, jittered } from './copula-variables';
 import { columnRange, covarianceOf, entropyTerm, readCovariance } from './covariance';
 import { mutualInformationOf, partOf, withVariables } from './gaussian-information';
 import { assertClassSizes, assertEnoughSamples, classLabels, classMembers, type Labels } from './samples';
-import { tieBreakOption, warnAboutTies, type TieOptions } from './ties';
+import { tieBreakOption, tieOptions, warnAboutTies, type TieOptions } from './ties';
 import { STRICT, type EstimatorMode } from './estimator-mode';
 
 /**
@@ -27,7 +27,7 @@ import { STRICT, type EstimatorMode } from './estimator-mode';
  * 0..numClasses−1. Every class needs more than d samples.
  */
 export async function gcmiDiscrete(x: tf.Tensor, labels: Labels, numClasses: number, options: TieOptions = {}): Promise<number> {
-  return estimateGcmiDiscrete(x, labels, numClasses, options, STRICT);
+  return estimateGcmiDiscrete(x, labels, numClasses, tieOptions(options), STRICT);
 }
 
 /** {@link gcmiDiscrete}, in the given {@link EstimatorMode}. */
@@ -63,7 +63,7 @@ export async function estimateGcmiDiscrete(x: tf.Tensor, labels: Labels, numClas
  * within the class. Every class needs more than dx + dy samples.
  */
 export async function gccmiDiscrete(x: tf.Tensor, y: tf.Tensor, zLabels: Labels, numClasses: number, options: TieOptions = {}): Promise<number> {
-  return estimateGccmiDiscrete(x, y, zLabels, numClasses, options, STRICT);
+  return estimateGccmiDiscrete(x, y, zLabels, numClasses, tieOptions(options), STRICT);
 }
 
 /** {@link gccmiDiscrete}, in the given {@link EstimatorMode}. */

@@ -10,12 +10,12 @@ import { readCovariance } from './covariance';
 import { withCopula, jittered } from './copula-variables';
 import { conditionalInformationOf, mutualInformationOf, partOf, withVariables } from './gaussian-information';
 import { assertEnoughSamples } from './samples';
-import { warnAboutTies, type TieOptions } from './ties';
+import { tieOptions, warnAboutTies, type TieOptions } from './ties';
 import { STRICT, type EstimatorMode } from './estimator-mode';
 
 /** `I(x; y)` in bits for continuous `x` `[N, dx]` and `y` `[N, dy]` (or `[N]`). */
 export async function gcmi(x: tf.Tensor, y: tf.Tensor, options: TieOptions = {}): Promise<number> {
-  return estimateGcmi(x, y, options, STRICT);
+  return estimateGcmi(x, y, tieOptions(options), STRICT);
 }
 
 /** {@link gcmi}, in the given {@link EstimatorMode}. */
@@ -32,7 +32,7 @@ export async function estimateGcmi(x: tf.Tensor, y: tf.Tensor, options: TieOptio
 
 /** `I(x; y | z)` in bits for continuous `x`, `y` and `z` (gcmi `gccmi_ccc`). */
 export async function gccmi(x: tf.Tensor, y: tf.Tensor, z: tf.Tensor, options: TieOptions = {}): Promise<number> {
-  return estimateGccmi(x, y, z, options, STRICT);
+  return estimateGccmi(x, y, z, tieOptions(options), STRICT);
 }
 
 /** {@link gccmi}, in the given {@link EstimatorMode}. */

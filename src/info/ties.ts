@@ -5,6 +5,7 @@
  */
 import { deriveSeed, seedOption } from '../core/seeded-random';
 import { GlassboxArgumentError, describeValue } from '../core/errors';
+import { assertKnownKeys } from '../core/validate';
 import type { TieBreak } from './ranks';
 
 /** Share of repeated values above which a column is reported. */
@@ -20,6 +21,13 @@ export interface TieOptions {
   jitter?: boolean;
   /** Seed of the jitter (an integer); a random one when omitted. */
   seed?: number;
+}
+
+/** Validates the options of a copula estimator (an object with at most `jitter` and `seed`). */
+export function tieOptions(options: TieOptions): TieOptions {
+  if (options === null || typeof options !== 'object') throw new GlassboxArgumentError('options', `expected an object, got ${describeValue(options)}`);
+  assertKnownKeys(options, ['jitter', 'seed'], 'options');
+  return options;
 }
 
 /** The tie-breaking of the variable `index` of a call (its own seed per variable), or null without jitter. */

@@ -19,14 +19,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { forEachChunk } from '../core/chunks';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
-import { assertInteger } from '../core/validate';
+import { assertInteger, assertKnownKeys } from '../core/validate';
 import { SINGULAR_PIVOT_SHARE } from './cholesky';
 import { copulaColumns } from './copnorm';
 import { prepareFactor, type Factor, type PreparedFactor } from './factor';
 import { normalScores } from './normal-quantile';
 import { assertFiniteSamples, samplesMatrix } from './samples';
 import { tieBreakOption, warnAboutTies, type TieOptions } from './ties';
-import { assertKnownKeys } from '../core/validate';
 
 /** Options of {@link unitInformation} besides the factor. */
 export interface UnitInformationOptions extends TieOptions {

@@ -80,7 +80,7 @@ export function referenceBias(n: number, d: number): number {
   return s;
 }
 
-/** ½ log det of a symmetric positive definite matrix by LU with partial pivoting. */
+/** ½ log det of a symmetric positive definite matrix by LU with partial pivoting (−∞ when singular). */
 export function referenceHalfLogDet(matrix: number[][]): number {
   const a = matrix.map((row) => row.slice());
   const size = a.length;
@@ -89,7 +89,7 @@ export function referenceHalfLogDet(matrix: number[][]): number {
     let pivot = c;
     for (let r = c + 1; r < size; r++) if (Math.abs(a[r][c]) > Math.abs(a[pivot][c])) pivot = r;
     [a[c], a[pivot]] = [a[pivot], a[c]];
-    if (!(a[c][c] !== 0)) throw new Error('referenceHalfLogDet: singular matrix');
+    if (a[c][c] === 0) return -Infinity;
     logDet += Math.log(Math.abs(a[c][c]));
     for (let r = c + 1; r < size; r++) {
       const f = a[r][c] / a[c][c];
@@ -192,4 +192,55 @@ export function referenceGccmiDiscrete(x: Columns, y: Columns, labels: ArrayLike
 /** Columns of a row-major `[N, D]` array. */
 export function columnsOf(values: ArrayLike<number>, n: number, d: number): Float64Array[] {
   return range(0, d).map((c) => Float64Array.from(range(0, n), (i) => values[i * d + c]));
+}
+
+/** A factor for {@link referenceUnitInformation}: labels, or the columns of a continuous variable. */
+export type ReferenceFactor = { labels: ArrayLike<number>; numClasses: number } | { columns: Columns };
+
+/**
+ * The per-unit information of every column of row-major activations `[N, units]` with one factor, in
+ * plain float64 loops (one sort per unit, then sums): `gcmi_model_cd` with d = 1 for labels,
+ * `gcmi_cc` with a univariate x for a continuous factor. The straightforward JavaScript baseline of
+ * the benchmark; the tests check it against {@link referenceGcmiDiscrete} and {@link referenceGcmi}.
+ */
+export function referenceUnitInformation(activations: ArrayLike<number>, n: number, units: number, factor: ReferenceFactor): Float64Array {
+  const scores = referenceNormalScores(n);
+  const order = new Int32Array(n);
+  const column = new Float64Array(n);
+  const copula = new Float64Array(n);
+  const out = new Float64Array(units);
+  const continuous = 'columns' in factor ? referenceCopnorm(factor.columns) : null;
+  const dims = continuous?.length ?? 0;
+  const factorCovariance = continuous ? referenceCovariance(continuous, false) : null;
+  const factorTerm = factorCovariance ? referenceHalfLogDet(factorCovariance) - referenceBias(n, dims) : 0;
+  const counts = new Float64Array('labels' in factor ? factor.numClasses : 0);
+  if ('labels' in factor) for (let i = 0; i < n; i++) counts[factor.labels[i]]++;
+  for (let u = 0; u < units; u++) {
+    for (let i = 0; i < n; i++) {
+      column[i] = activations[i * units + u];
+      order[i] = i;
+    }
+    order.sort((a, b) => column[a] - column[b] || a - b);
+    for (let r = 0; r < n; r++) copula[order[r]] = scores[r];
+    let squares = 0;
+    for (let i = 0; i < n; i++) squares += copula[i] * copula[i];
+    const unitTerm = 0.5 * Math.log(squares / (n - 1)) - referenceBias(n, 1);
+    if ('labels' in factor) {
+      const sums = new Float64Array(counts.length);
+      for (let i = 0; i < n; i++) sums[factor.labels[i]] += copula[i];
+      const deviations = new Float64Array(counts.length);
+      for (let i = 0; i < n; i++) {
+        const k = factor.labels[i];
+        deviations[k] += (copula[i] - sums[k] / counts[k]) ** 2;
+      }
+      let conditional = 0;
+      counts.forEach((count, k) => (conditional += (count / n) * (0.5 * Math.log(deviations[k] / (count - 1)) - referenceBias(count, 1))));
+      out[u] = (unitTerm - conditional) / Math.LN2;
+    } else {
+      const joint = [[squares / (n - 1), ...continuous!.map((c) => c.reduce((s, v, i) => s + v * copula[i], 0) / (n - 1))]];
+      factorCovariance!.forEach((row, d) => joint.push([joint[0][d + 1], ...row]));
+      out[u] = (unitTerm + factorTerm - (referenceHalfLogDet(joint) - referenceBias(n, dims + 1))) / Math.LN2;
+    }
+  }
+  return out;
 }
