@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forEachChunk } from '../core/chunks';
+import { columnBlock } from './columns';
 import { tappedActivations, type TappedGraph } from '../attribution/layer-gradients';
 
 /** Units `[start, start + count)` of layer `layer` (an index into the tapped layers). */
@@ -69,8 +70,7 @@ export async function gatherPass(
       const outputs = tf.tidy(() => tappedActivations(graph, tf.slice(x, start, count)));
       const pieces = tf.tidy(() =>
         windows.map(({ layer, start: first, count: units }) => {
-          const flat = tf.reshape(outputs[layer], [count, -1]);
-          return tf.transpose(tf.cast(tf.slice(flat, [0, first], [count, units]), 'float32')) as tf.Tensor2D;
+          return columnBlock(tf.cast(tf.reshape(outputs[layer], [count, -1]), 'float32') as tf.Tensor2D, first, units);
         }),
       );
       tf.dispose(outputs);

@@ -40,11 +40,23 @@ export function columnRanks(columns: tf.Tensor2D, tieBreak: TieBreak | null = nu
     let order = sorted.indices as tf.Tensor2D;
     if (shuffle !== null) order = gatherWithinRows(shuffle, order);
     const ranks = tf.topk(tf.neg(order), n, true).indices as tf.Tensor2D;
-    const repeats = n < 2
-      ? tf.zeros([count])
-      : tf.div(tf.sum(tf.cast(tf.equal(tf.slice(sorted.values, [0, 1], [-1, -1]), tf.slice(sorted.values, [0, 0], [-1, n - 1])), 'float32'), 1), n);
-    return { ranks, repeats: repeats as tf.Tensor1D };
+    return { ranks, repeats: repeatShares(sorted.values as tf.Tensor2D) };
   });
+}
+
+/**
+ * The share of values of every row of `sorted` `[C, N]` (each row sorted) that equal their predecessor.
+ * Compared on the flattened rows with 1-D (contiguous) slices, then the comparisons across row ends
+ * masked out: tfjs-backend-cpu's strided 2-D slices are 20× slower.
+ */
+function repeatShares(sorted: tf.Tensor2D): tf.Tensor1D {
+  const [rows, n] = sorted.shape;
+  if (n < 2) return tf.zeros([rows]);
+  const flat = tf.reshape(sorted, [rows * n]);
+  const equal = tf.cast(tf.equal(tf.slice(flat, 1, rows * n - 1), tf.slice(flat, 0, rows * n - 1)), 'float32');
+  const withinRows = tf.concat([tf.ones([n - 1]), tf.zeros([1])]);
+  const perPosition = tf.mul(tf.reshape(tf.concat([equal, tf.zeros([1])]), [rows, n]), withinRows);
+  return tf.div(tf.sum(perPosition, 1), n) as tf.Tensor1D;
 }
 
 /**

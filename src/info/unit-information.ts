@@ -21,6 +21,7 @@ import { forEachChunk } from '../core/chunks';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import { assertInteger, assertKnownKeys } from '../core/validate';
 import { SINGULAR_PIVOT_SHARE } from './cholesky';
+import { columnBlock } from './columns';
 import { copulaColumns } from './copnorm';
 import { prepareFactor, type Factor, type PreparedFactor } from './factor';
 import { normalScores } from './normal-quantile';
@@ -70,7 +71,7 @@ export async function unitInformation(activations: tf.Tensor, options: Factor & 
     const variance = await scoreVariance(n);
     await forEachChunk({ total: units, batchSize: unitsPerChunk, onProgress: options.onProgress, signal: options.signal }, (start, count) => {
       const chunk = tf.tidy(() => {
-        const columns = tf.transpose(tf.slice(matrix, [0, start], [n, count])) as tf.Tensor2D;
+        const columns = columnBlock(matrix, start, count);
         const copula = copulaColumns(columns, unitTies && { seed: unitTies.seed, firstColumn: start });
         const information = tf.reshape(unitInformationBlocks(copula.scores, prepared, variance), [count]) as tf.Tensor1D;
         return { information, repeats: copula.repeats };
