@@ -2,12 +2,13 @@
  * `info.unitInformation` on a layer-sized problem against a straightforward float64 JavaScript
  * implementation of the same estimator (test/info/reference.ts, `referenceUnitInformation`: one sort
  * per unit, then sums): 10 000 units × 5 000 samples with a 10-class factor and with a continuous
- * 2-dimensional factor, on tfjs's cpu and wasm backends. Prints the times, the ratio
- * (library / plain JS; below 1 is faster) and the largest difference in bits.
+ * 2-dimensional factor, on tfjs's cpu and wasm backends. Prints the wall and CPU times, their ratios
+ * (library / plain JS; below 1 is faster) and the largest difference in bits. Both sides run on one
+ * thread, so the CPU-time ratio is the one to trust on a loaded machine.
  *
  *   npx tsx bench/information.ts [units=10000] [samples=5000]
  *
- * Single runs (each takes seconds): the ratio varies with the machine and its load.
+ * Single runs (each takes seconds to minutes): the ratios vary with the machine and its load.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -37,10 +38,13 @@ function problem() {
   return { labels, factor, activations };
 }
 
-async function timed<T>(run: () => Promise<T> | T): Promise<[T, number]> {
+/** The result, the wall time and the CPU time (ms) of `run`. */
+async function timed<T>(run: () => Promise<T> | T): Promise<[T, number, number]> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await run();
-  return [result, performance.now() - started];
+  const { user, system } = process.cpuUsage(cpu);
+  return [result, performance.now() - started, (user + system) / 1000];
 }
 
 const { labels, factor, activations } = problem();
@@ -53,13 +57,13 @@ console.log(`unitInformation: ${units} units × ${samples} samples`);
 const warn = console.warn;
 console.warn = () => {}; // the rectified units' ties are expected
 for (const { name, reference, library } of cases) {
-  const [expected, referenceMs] = await timed(() => referenceUnitInformation(activations, samples, units, reference));
+  const [expected, referenceMs, referenceCpu] = await timed(() => referenceUnitInformation(activations, samples, units, reference));
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
     await tf.ready();
     const x = tf.tensor2d(activations, [samples, units]);
     const values = tf.tensor2d(factor, [samples, 2]);
-    const [result, libraryMs] = await timed(async () => {
+    const [result, libraryMs, libraryCpu] = await timed(async () => {
       const r = await info.unitInformation(x, library(values));
       const data = await r.data();
       r.dispose();
@@ -67,9 +71,11 @@ for (const { name, reference, library } of cases) {
     });
     let worst = 0;
     result.forEach((v, u) => (worst = Math.max(worst, Math.abs(v - expected[u]))));
+    const seconds = (ms: number) => (ms / 1000).toFixed(1).padStart(6);
     console.log(
-      `${backend.padEnd(5)} ${name.padEnd(20)} library ${(libraryMs / 1000).toFixed(1).padStart(6)} s   plain JS float64 ${(referenceMs / 1000).toFixed(1).padStart(6)} s   ` +
-        `ratio ${(libraryMs / referenceMs).toFixed(2)}   max |Δ| ${worst.toExponential(1)} bits`,
+      `${backend.padEnd(5)} ${name.padEnd(19)} library ${seconds(libraryMs)} s wall, ${seconds(libraryCpu)} s CPU; ` +
+        `plain JS float64 ${seconds(referenceMs)} s wall, ${seconds(referenceCpu)} s CPU; ` +
+        `ratio ${(libraryMs / referenceMs).toFixed(2)} wall, ${(libraryCpu / referenceCpu).toFixed(2)} CPU; max |Δ| ${worst.toExponential(1)} bits`,
     );
     tf.dispose([x, values]);
   }

@@ -20,7 +20,7 @@ import { describeValue, GlassboxArgumentError, throwIfAborted } from '../core/er
 import { assertFitsModelInput, isLayersModel } from '../core/model';
 import { deriveSeed, seedOption } from '../core/seeded-random';
 import { assertBatchedTensor, assertFinite, assertInteger, assertKnownKeys, assertNumberInRange } from '../core/validate';
-import { gatherPass, layerShapes, planPasses } from './activation-windows';
+import { gatherPass, layerShapes, planPasses, type UnitWindow } from './activation-windows';
 import { copulaColumns } from './copnorm';
 import { conditionalLayerInformation, type FactorData } from './factor-pairs';
 import { prepareFactor, type Factor, type PreparedFactor } from './factor';
@@ -162,125 +162,160 @@ export async function layerInformation(
   await assertFinite(x, 'x');
   const n = x.shape[0];
   const permutations = Array.from({ length: settings.permutations }, (_, p) => seededPermutation(n, deriveSeed(settings.seed, 1, p)));
-  const tieBreak = (stream: number, index: number): TieBreak | null => (settings.jitter ? { seed: deriveSeed(settings.seed, stream, index), firstColumn: 0 } : null);
-  const prepared = new Map<string, PreparedFactor>();
-  const candidates: UnitCandidates[][] = [];
+  const prepared: PreparedFactor[] = [];
+  const accumulators: LayerAccumulator[] = [];
   const input = tf.cast(x, 'float32');
   try {
     for (const [i, name] of names.entries()) {
-      prepared.set(name, await prepareFactor(factors[name], n, `factors.${name}`, { permutations, tieBreak: tieBreak(2, i), quiet: true }));
+      prepared.push(await prepareFactor(factors[name], n, `factors.${name}`, { permutations, tieBreak: tieBreakOf(settings, 2, i), quiet: true }));
     }
     const shapes = layerShapes(graph, input);
-    const unitCounts = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const unitCounts = shapes.map((shape) => shape.reduce((a, b) => a * b, 1));
+    unitCounts.forEach((units) => accumulators.push(new LayerAccumulator(units, names.length, settings)));
     const passes = planPasses(unitCounts, Math.max(1, Math.floor(settings.maxActivationValues / n)));
-    const variance = await scoreVariance(n);
-    const accumulators = unitCounts.map((units) => ({
-      repeats: new Float32Array(units),
-      information: names.map(() => new Float32Array(units)),
-      maxima: names.map(() => new Float32Array(settings.permutations).fill(-Infinity)),
-    }));
-    unitCounts.forEach(() => candidates.push(names.map(() => new UnitCandidates(2 * settings.topUnits))));
-    const total = passes.length * n;
+    const context: AnalysisContext = { settings, factors: prepared, variance: await scoreVariance(n) };
     for (const [p, pass] of passes.entries()) {
       const windows = await gatherPass(graph, input, pass, {
         batchSize: settings.batchSize,
         signal: options.signal,
-        onBatch: (done) => options.onProgress?.(p * n + done, total),
+        onBatch: (done) => options.onProgress?.(p * n + done, passes.length * n),
       });
       try {
-        for (const [w, { layer, start, count }] of pass.entries()) {
+        for (const [w, window] of pass.entries()) {
           throwIfAborted(options.signal);
-          const packed = tf.tidy(() => {
-            const copula = copulaColumns(windows[w], settings.jitter ? { seed: deriveSeed(settings.seed, 3, layer), firstColumn: start } : null);
-            const parts: tf.Tensor[] = [copula.repeats];
-            for (const name of names) {
-              const blocks = unitInformationBlocks(copula.scores, prepared.get(name)!, variance);
-              parts.push(tf.reshape(tf.slice(blocks, [0, 0], [count, 1]), [count]));
-              if (settings.permutations > 0) parts.push(tf.max(tf.slice(blocks, [0, 1], [count, settings.permutations]), 0));
-            }
-            return tf.concat(parts);
-          });
-          const values = await packed.data().finally(() => packed.dispose());
-          const acc = accumulators[layer];
-          acc.repeats.set(values.subarray(0, count), start);
-          let offset = count;
-          names.forEach((_, f) => {
-            const observed = values.subarray(offset, offset + count);
-            acc.information[f].set(observed, start);
-            candidates[layer][f].offer(windows[w], start, observed);
-            offset += count;
-            if (settings.permutations > 0) {
-              const maxima = acc.maxima[f];
-              for (let q = 0; q < settings.permutations; q++) maxima[q] = Math.max(maxima[q], values[offset + q]);
-              offset += settings.permutations;
-            }
-          });
+          await accumulators[window.layer].measure(windows[w], window, context);
         }
       } finally {
         tf.dispose(windows);
       }
     }
-    throwIfAborted(options.signal);
-    const factorData = new Map(names.map((name) => [name, factorDataOf(prepared.get(name)!)]));
     const layers: LayerInformation[] = [];
-    for (const [l, layerName] of options.layers.entries()) {
-      const acc = accumulators[l];
-      const table: LayerInformation = {
-        layer: layerName,
-        shape: shapes[l],
-        units: unitCounts[l],
-        tiedUnits: acc.repeats.reduce((s, r) => s + (r > TIE_WARNING_SHARE ? 1 : 0), 0) / unitCounts[l],
-        factors: {},
-        pairs: [],
-      };
-      const layerUnits = new Map<string, tf.Tensor2D>();
-      try {
-        for (const [f, name] of names.entries()) {
-          throwIfAborted(options.signal);
-          const information = acc.information[f];
-          const size = wholeLayerSize(prepared.get(name)!, settings.topUnits, unitCounts[l]);
-          const chosen = await candidates[l][f].select(size, tieBreak(4, l));
-          layerUnits.set(name, chosen.activations);
-          const ties = { jitter: settings.jitter, seed: deriveSeed(settings.seed, 5, l, f) };
-          const data = factorData.get(name)!;
-          const whole =
-            data.kind === 'discrete'
-              ? await estimateGcmiDiscrete(chosen.activations, data.labels, data.numClasses, ties, SATURATING)
-              : await estimateGcmi(chosen.activations, data.values, ties, SATURATING);
-          table.factors[name] = {
-            unitInformation: information,
-            ...summary(information),
-            histogram: histogram(information, settings.bins),
-            topUnits: chosen.units,
-            topUnitsInformation: whole,
-            significance: settings.permutations > 0 ? significance(information, acc.maxima[f], settings.alpha) : null,
-          };
-        }
-        for (const [a, b] of pairs) {
-          throwIfAborted(options.signal);
-          const ties = { jitter: settings.jitter, seed: deriveSeed(settings.seed, 6, l, names.indexOf(a), names.indexOf(b)) };
-          const estimate = await conditionalLayerInformation(layerUnits.get(a)!, factorData.get(a)!, factorData.get(b)!, ties);
-          const information = table.factors[a].topUnitsInformation;
-          table.pairs.push({
-            factor: a,
-            given: b,
-            information,
-            conditional: estimate.value,
-            coInformation: estimate.value === null ? null : information - estimate.value,
-            ...(estimate.note === undefined ? {} : { note: estimate.note }),
-          });
-        }
-      } finally {
-        tf.dispose([...layerUnits.values()]);
-      }
-      layers.push(table);
+    for (const [l, layer] of options.layers.entries()) {
+      throwIfAborted(options.signal);
+      layers.push(await accumulators[l].table(layer, shapes[l], l, names, pairs, context));
     }
     return { layers, factors: names, samples: n, permutations: settings.permutations, passes: passes.length };
   } finally {
     input.dispose();
     prepared.forEach((factor) => factor.dispose());
-    candidates.flat().forEach((c) => c.dispose());
+    accumulators.forEach((accumulator) => accumulator.dispose());
   }
+}
+
+type Settings = ReturnType<typeof readOptions>;
+
+/** What every window and table of one analysis shares. */
+interface AnalysisContext {
+  settings: Settings;
+  factors: PreparedFactor[];
+  /** The variance of every copula-normalised unit ({@link scoreVariance}). */
+  variance: number;
+}
+
+/** The running per-unit numbers of one layer, and the best candidates of each factor. */
+class LayerAccumulator {
+  private readonly repeats: Float32Array;
+  private readonly information: Float32Array[];
+  private readonly maxima: Float32Array[];
+  private readonly candidates: UnitCandidates[];
+
+  constructor(private readonly units: number, factors: number, settings: Settings) {
+    this.repeats = new Float32Array(units);
+    this.information = Array.from({ length: factors }, () => new Float32Array(units));
+    this.maxima = Array.from({ length: factors }, () => new Float32Array(settings.permutations).fill(-Infinity));
+    this.candidates = Array.from({ length: factors }, () => new UnitCandidates(2 * settings.topUnits));
+  }
+
+  /**
+   * Takes in a window of units `[count, N]`: their shares of ties, their information with every factor,
+   * the running maximum over units of every permutation's information, the running best candidates.
+   * One read-back per window.
+   */
+  async measure(activations: tf.Tensor2D, { layer, start, count }: UnitWindow, { settings, factors, variance }: AnalysisContext): Promise<void> {
+    const permutations = settings.permutations;
+    const packed = tf.tidy(() => {
+      const copula = copulaColumns(activations, settings.jitter ? { seed: deriveSeed(settings.seed, 3, layer), firstColumn: start } : null);
+      const parts: tf.Tensor[] = [copula.repeats];
+      for (const factor of factors) {
+        const blocks = unitInformationBlocks(copula.scores, factor, variance);
+        parts.push(tf.reshape(tf.slice(blocks, [0, 0], [count, 1]), [count]));
+        if (permutations > 0) parts.push(tf.max(tf.slice(blocks, [0, 1], [count, permutations]), 0));
+      }
+      return tf.concat(parts);
+    });
+    const values = await packed.data().finally(() => packed.dispose());
+    this.repeats.set(values.subarray(0, count), start);
+    let offset = count;
+    factors.forEach((_, f) => {
+      const observed = values.subarray(offset, offset + count);
+      this.information[f].set(observed, start);
+      this.candidates[f].offer(activations, start, observed);
+      offset += count;
+      for (let q = 0; q < permutations; q++) this.maxima[f][q] = Math.max(this.maxima[f][q], values[offset + q]);
+      offset += permutations;
+    });
+  }
+
+  /** The layer's table: per factor the unit statistics and the top units' information, then the pairs. */
+  async table(layer: string, shape: number[], index: number, names: string[], pairs: [string, string][], { settings, factors }: AnalysisContext): Promise<LayerInformation> {
+    const table: LayerInformation = {
+      layer,
+      shape,
+      units: this.units,
+      tiedUnits: this.repeats.reduce((s, r) => s + (r > TIE_WARNING_SHARE ? 1 : 0), 0) / this.units,
+      factors: {},
+      pairs: [],
+    };
+    const data = factors.map(factorDataOf);
+    const topUnits: tf.Tensor2D[] = [];
+    try {
+      for (const [f, name] of names.entries()) {
+        const chosen = await this.candidates[f].select(wholeLayerSize(factors[f], settings.topUnits, this.units), tieBreakOf(settings, 4, index));
+        topUnits.push(chosen.activations);
+        const ties = { jitter: settings.jitter, seed: deriveSeed(settings.seed, 5, index, f) };
+        const factor = data[f];
+        const whole =
+          factor.kind === 'discrete'
+            ? await estimateGcmiDiscrete(chosen.activations, factor.labels, factor.numClasses, ties, SATURATING)
+            : await estimateGcmi(chosen.activations, factor.values, ties, SATURATING);
+        const information = this.information[f];
+        table.factors[name] = {
+          unitInformation: information,
+          ...summary(information),
+          histogram: histogram(information, settings.bins),
+          topUnits: chosen.units,
+          topUnitsInformation: whole,
+          significance: settings.permutations > 0 ? significance(information, this.maxima[f], settings.alpha) : null,
+        };
+      }
+      for (const [a, b] of pairs) {
+        const [fa, fb] = [names.indexOf(a), names.indexOf(b)];
+        const ties = { jitter: settings.jitter, seed: deriveSeed(settings.seed, 6, index, fa, fb) };
+        const estimate = await conditionalLayerInformation(topUnits[fa], data[fa], data[fb], ties);
+        const information = table.factors[a].topUnitsInformation;
+        table.pairs.push({
+          factor: a,
+          given: b,
+          information,
+          conditional: estimate.value,
+          coInformation: estimate.value === null ? null : information - estimate.value,
+          ...(estimate.note === undefined ? {} : { note: estimate.note }),
+        });
+      }
+    } finally {
+      tf.dispose(topUnits);
+    }
+    return table;
+  }
+
+  dispose(): void {
+    this.candidates.forEach((c) => c.dispose());
+  }
+}
+
+/** The seeded tie-breaking of stream `stream`, item `index` of an analysis, or null without jitter. */
+function tieBreakOf(settings: Settings, stream: number, index: number): TieBreak | null {
+  return settings.jitter ? { seed: deriveSeed(settings.seed, stream, index), firstColumn: 0 } : null;
 }
 
 /** Validated options with their defaults. */
