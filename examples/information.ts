@@ -96,8 +96,10 @@ const results: Record<Variant, { accuracy: number; analysis: LayerInformationRes
 for (const variant of ['baseline', 'shuffled'] as Variant[]) {
   const model = await loadOrTrain(join('examples', '.cache', `information-${variant}`), `${variant} sprite CNN`, async () => {
     const fresh = network(variant);
+    const cpu = process.cpuUsage();
     await trainClassifier(fresh, train, { epochs: EPOCHS, batchSize: 32 });
-    return { model: fresh, what: `${TRAIN_IMAGES} sprites, ${EPOCHS} epochs` };
+    const { user, system } = process.cpuUsage(cpu);
+    return { model: fresh, what: `${TRAIN_IMAGES} sprites, ${EPOCHS} epochs (${((user + system) / 1e6).toFixed(1)} s of CPU time)` };
   }, log);
   const accuracy = await testAccuracy(model, test);
   const analysisStarted = Date.now();

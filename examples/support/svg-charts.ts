@@ -32,7 +32,9 @@ function niceMax(max: number): number {
 export function lineChart(panels: LinePanel[], yLabel: string): string {
   const [w, h, left, top, bottom] = [360, 250, 58, 34, 60];
   const yMax = niceMax(Math.max(...panels.flatMap((p) => p.series.flatMap((s) => s.values.filter((v): v is number => v !== null)))));
-  const yMin = Math.min(0, ...panels.flatMap((p) => p.series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
+  // Bias-corrected estimates dip slightly below 0; the axis starts at 0 unless values are clearly negative.
+  const lowest = Math.min(0, ...panels.flatMap((p) => p.series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
+  const yMin = lowest < -0.05 * yMax ? -niceMax(-lowest) : 0;
   const names = [...new Set(panels.flatMap((p) => p.series.map((s) => s.name)))];
   const width = panels.length * (w + left) + 150;
   const height = h + top + bottom;
