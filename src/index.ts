@@ -125,6 +125,19 @@ export {
   type InfidelityPerturbationResult,
 } from './metrics/infidelity';
 
+// --- information analysis ---------------------------------------------------------------------
+export * as info from './info/index';
+export {
+  type FactorInformation,
+  type FactorPairInformation,
+  type Histogram,
+  type LayerInformation,
+  layerInformation,
+  type LayerInformationOptions,
+  type LayerInformationResult,
+  type UnitSignificance,
+} from './info/layer-information';
+
 // --- visualisation ------------------------------------------------------------------------------
 export { applyColormap, type Colormap, type ColormapName, COLORMAP_NAMES, COLORMAPS } from './viz/colormap';
 export {
