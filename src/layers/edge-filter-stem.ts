@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { LayerBase } from './layer-base';
 import { DEFAULT_FILTERS, type FilterSpec, resolveFilterBank } from './filter-banks';
 import { imageInput, imageInputShape } from './image-shape';
 
@@ -39,9 +40,11 @@ export interface EdgeFilterStemArgs extends LayerArgs {
  * centre column of a Sobel filter); and relevance of channel `c·F + f` stays in colour `c`. The
  * input-dependence is already in the relevance arriving from the layers above.
  */
-export class EdgeFilterStem extends tfl.layers.Layer {
+export class EdgeFilterStem extends LayerBase {
   /** @nocollapse */
-  static className = 'EdgeFilterStem';
+  static get className(): string {
+    return 'EdgeFilterStem';
+  }
 
   /** The bank as configured (names and custom kernels). */
   readonly filters: FilterSpec[];

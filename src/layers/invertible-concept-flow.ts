@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { LayerBase } from './layer-base';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import { deriveSeed } from '../core/seeded-random';
 import { assertInteger } from '../core/validate';
@@ -67,9 +68,11 @@ interface FlowUnit {
  * ActNorm initialises itself from the first batch passed forward through the layer, so make that a
  * representative batch (not a single example).
  */
-export class InvertibleConceptFlow extends tfl.layers.Layer {
+export class InvertibleConceptFlow extends LayerBase {
   /** @nocollapse */
-  static className = 'InvertibleConceptFlow';
+  static get className(): string {
+    return 'InvertibleConceptFlow';
+  }
   readonly flows: number;
   readonly hidden: number;
   readonly depth: number;

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { LayerBase } from './layer-base';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import { assertNumberInRange, assertOneOf } from '../core/validate';
 
@@ -78,9 +79,11 @@ export function conceptGroups(concepts: unknown, argument = 'config.concepts'): 
  * Weights: `kernel` [C, K], `bias` [K] (without batch norm) or `gamma`, `beta`, `moving_mean`,
  * `moving_variance` [K] (with it).
  */
-export class SemanticBottleneck extends tfl.layers.Layer {
+export class SemanticBottleneck extends LayerBase {
   /** @nocollapse */
-  static className = 'SemanticBottleneck';
+  static get className(): string {
+    return 'SemanticBottleneck';
+  }
   /** The concept groups, in channel order. */
   readonly groups: readonly ConceptGroup[];
   readonly activation: SemanticBottleneckActivation;

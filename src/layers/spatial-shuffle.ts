@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { LayerBase } from './layer-base';
 import { imageInput, imageInputShape } from './image-shape';
 import { PermutationStream } from './permutation-stream';
 
@@ -30,9 +31,11 @@ export interface SpatialShuffleArgs extends LayerArgs {
  * only on the seed and `k`, so a seeded layer is reproducible; {@link SpatialShuffle.resetStream}
  * restarts the stream (e.g. to compare a model with its saved-and-loaded copy).
  */
-export class SpatialShuffle extends tfl.layers.Layer {
+export class SpatialShuffle extends LayerBase {
   /** @nocollapse */
-  static className = 'SpatialShuffle';
+  static get className(): string {
+    return 'SpatialShuffle';
+  }
 
   /** Whether every example gets its own permutation. */
   readonly perExample: boolean;

@@ -34,14 +34,14 @@ export const COLORMAPS = {
   gray: { colors: [0, 0, 0, 1, 1, 1] },
   bwr: { colors: [0, 0, 1, 1, 1, 1, 1, 0, 0] },
   coolwarm: { colors: COOLWARM_COLORS },
-  RdWhGn: { colors: [1, 0, 0, 1, 1, 1, 0, 128 / 255, 0] },
+  RdWhGn: { colors: [1, 0, 0, 1, 1, 1, 0, 0.5019607843137255 /* 128/255, a literal so the table stays side-effect free */, 0] },
 } as const satisfies Record<string, Colormap>;
 
 /** Name of a built-in colour map (see {@link COLORMAPS}). */
 export type ColormapName = keyof typeof COLORMAPS;
 
 /** The names of the built-in colour maps. */
-export const COLORMAP_NAMES = Object.keys(COLORMAPS) as readonly ColormapName[];
+export const COLORMAP_NAMES = /* @__PURE__ */ Object.keys(COLORMAPS) as readonly ColormapName[];
 
 /** Looks a colour map up by name, or validates a custom one. */
 export function resolveColormap(colormap: ColormapName | Colormap, argument = 'options.colormap'): Colormap {

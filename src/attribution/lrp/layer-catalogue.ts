@@ -149,7 +149,8 @@ const STRUCTURAL_CLASSES = [
   'Cropping2D',
   'UpSampling2D',
 ];
-const SIMPLE_KINDS: Record<string, LayerKind> = {
+// Built in a call marked pure, so bundles that do not use LRP drop it.
+const SIMPLE_KINDS: Record<string, LayerKind> = /* @__PURE__ */ (() => ({
   BatchNormalization: 'batchnorm',
   Add: 'add',
   Concatenate: 'concatenate',
@@ -163,7 +164,7 @@ const SIMPLE_KINDS: Record<string, LayerKind> = {
   GlobalMaxPooling2D: 'maxpool',
   ...Object.fromEntries(ACTIVATION_CLASSES.map((c) => [c, 'activation' as const])),
   ...Object.fromEntries(STRUCTURAL_CLASSES.map((c) => [c, 'structural' as const])),
-};
+}))();
 
 /** Describes `layer`, or returns `null` for a class LRP does not know. */
 export function describeLayer(layer: tfl.layers.Layer): LayerDescription | null {

@@ -1,0 +1,24 @@
+/**
+ * The playground's static site: `npm run playground` serves it (http://127.0.0.1:5173),
+ * `npm run build:playground` writes it to examples/output/playground. Relative paths throughout, so
+ * the folder works from any URL, offline.
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  root: here('.'),
+  base: './',
+  server: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 4173 },
+  worker: { format: 'es' },
+  build: {
+    outDir: here('../output/playground'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: { input: { index: here('index.html') } },
+  },
+});
