@@ -10,35 +10,14 @@
  * dense 64 → ReLU → dense 10), random weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { COMPOSITE_NAMES, lrp, saliency, type LrpOptions } from '../src/index';
+import { vggLike } from './models';
 
 const inputSize = Number(process.argv[2] ?? 32);
 const batchSize = Number(process.argv[3] ?? 16);
 const repeats = Number(process.argv[4] ?? 3);
-
-function convNet(): tfl.LayersModel {
-  const block = (filters: number, first = false): tfl.layers.Layer[] => [
-    tfl.layers.conv2d({ ...(first ? { inputShape: [inputSize, inputSize, 3] } : {}), filters, kernelSize: 3, padding: 'same' }),
-    tfl.layers.batchNormalization(),
-    tfl.layers.reLU(),
-  ];
-  return tfl.sequential({
-    layers: [
-      ...block(16, true),
-      ...block(16),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      ...block(32),
-      ...block(32),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 64, activation: 'relu' }),
-      tfl.layers.dense({ units: 10 }),
-    ],
-  });
-}
 
 /** Median wall time of `repeats` runs (after one warm-up run). */
 async function medianMs(run: () => Promise<tf.Tensor>): Promise<number> {
@@ -57,7 +36,7 @@ async function medianMs(run: () => Promise<tf.Tensor>): Promise<number> {
 for (const backend of ['cpu', 'wasm']) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = convNet();
+  const model = vggLike(inputSize);
   const x = tf.randomUniform([batchSize, inputSize, inputSize, 3], -1, 1, 'float32', 7);
   const base = { target: 3, batchSize };
   const saliencyMs = await medianMs(() => saliency(model, x, base));

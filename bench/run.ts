@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark, one after another, each in its own process (a fresh tfjs).
+ * `npm run bench`: every benchmark, one after another, each in its own process (a fresh tfjs); the
+ * last one runs the ratios in headless Chromium on webgl and webgpu (bench/browser.ts).
  * Ratios are against the physical limit of one batched forward (+ backward) pass; they are
  * measurements, not tests, and vary with the machine and its load.
  */
@@ -10,6 +11,7 @@ const scripts = [
   ['bench/backend-gaps.ts', 'input gradients with and without the backend-gap fixes'],
   ['bench/lrp.ts', 'LRP per composite vs saliency'],
   ['bench/perturbation.ts', 'MFPP / RISE vs predict, segmentation share'],
+  ['bench/browser.ts', 'the same ratios on webgl and webgpu in headless Chromium'],
 ];
 
 let failed = 0;

@@ -1,7 +1,8 @@
 /**
  * The playground's static site: `npm run playground` serves it (http://127.0.0.1:5173),
- * `npm run build:playground` writes it to examples/output/playground. Relative paths throughout, so
- * the folder works from any URL, offline.
+ * `npm run build:playground` writes it to examples/output/playground: the playground (index.html) and
+ * the browser benchmark (bench.html). Relative paths throughout, so the folder works from any URL,
+ * offline.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -19,6 +20,6 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
-    rollupOptions: { input: { index: here('index.html') } },
+    rollupOptions: { input: { index: here('index.html'), bench: here('bench.html') } },
   },
 });

@@ -12,7 +12,10 @@ import { describeValue, GlassboxArgumentError, GlassboxModelError } from './erro
  */
 export type ModelLike =
   | tfl.LayersModel
-  | { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap }
+  | {
+      /** A differentiable forward pass (a `tf.GraphModel`'s `predict`, for example). */
+      predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
+    }
   | ((x: tf.Tensor) => tf.Tensor);
 
 /** A differentiable forward pass from a batch of inputs to a batch of outputs. */

@@ -41,7 +41,7 @@ export interface EdgeFilterStemArgs extends LayerArgs {
  * input-dependence is already in the relevance arriving from the layers above.
  */
 export class EdgeFilterStem extends LayerBase {
-  /** @nocollapse */
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
   static get className(): string {
     return 'EdgeFilterStem';
   }

@@ -69,14 +69,19 @@ interface FlowUnit {
  * representative batch (not a single example).
  */
 export class InvertibleConceptFlow extends LayerBase {
-  /** @nocollapse */
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
   static get className(): string {
     return 'InvertibleConceptFlow';
   }
+  /** Number of flow units (see {@link InvertibleConceptFlowArgs.flows}). */
   readonly flows: number;
+  /** Width of the hidden layers of S and T. */
   readonly hidden: number;
+  /** Number of hidden→hidden layers in S and T. */
   readonly depth: number;
+  /** Sizes of the semantic factors at the start of the output (the rest is the residual factor). */
   readonly factors: readonly number[];
+  /** Seed of the permutations and the initial weights, if one was given. */
   readonly seed: number | undefined;
   private permutations: number[][] | undefined;
   private units: FlowUnit[] = [];

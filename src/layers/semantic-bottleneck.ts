@@ -25,7 +25,9 @@ type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
 
 /** A group of mutually exclusive concepts (e.g. `{ name: 'colour', size: 4 }`). */
 export interface ConceptGroup {
+  /** The group's name (e.g. `'colour'`). */
   name: string;
+  /** Number of concepts (channels) in the group. */
   size: number;
 }
 
@@ -80,14 +82,17 @@ export function conceptGroups(concepts: unknown, argument = 'config.concepts'): 
  * `moving_variance` [K] (with it).
  */
 export class SemanticBottleneck extends LayerBase {
-  /** @nocollapse */
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
   static get className(): string {
     return 'SemanticBottleneck';
   }
   /** The concept groups, in channel order. */
   readonly groups: readonly ConceptGroup[];
+  /** The activation over each group (see {@link SemanticBottleneckArgs.activation}). */
   readonly activation: SemanticBottleneckActivation;
+  /** The softmax temperature. */
   readonly temperature: number;
+  /** Whether a batch normalisation precedes the activation. */
   readonly batchNorm: boolean;
   private readonly concepts: number | ConceptGroup[];
   private kernel?: tfl.LayerVariable;

@@ -32,7 +32,7 @@ export interface SpatialShuffleArgs extends LayerArgs {
  * restarts the stream (e.g. to compare a model with its saved-and-loaded copy).
  */
 export class SpatialShuffle extends LayerBase {
-  /** @nocollapse */
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
   static get className(): string {
     return 'SpatialShuffle';
   }

@@ -29,11 +29,17 @@ export interface Colormap {
  *   `sign = 'all'`, with matplotlib's 'green' = #008000).
  */
 export const COLORMAPS = {
+  /** Matplotlib's viridis: sequential, perceptually uniform. */
   viridis: { colors: VIRIDIS_COLORS },
+  /** Matplotlib's inferno: sequential, perceptually uniform, black to yellow. */
   inferno: { colors: INFERNO_COLORS },
+  /** Black to white. */
   gray: { colors: [0, 0, 0, 1, 1, 1] },
+  /** Blue, white, red: diverging, white at the centre (signed maps). */
   bwr: { colors: [0, 0, 1, 1, 1, 1, 1, 0, 0] },
+  /** Moreland's cool-warm: diverging, light grey at the centre. */
   coolwarm: { colors: COOLWARM_COLORS },
+  /** Red, white, green: diverging (Captum's default for signed maps). */
   RdWhGn: { colors: [1, 0, 0, 1, 1, 1, 0, 0.5019607843137255 /* 128/255, a literal so the table stays side-effect free */, 0] },
 } as const satisfies Record<string, Colormap>;
 

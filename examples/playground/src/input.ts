@@ -125,6 +125,37 @@ function digitCanvas(source: { image: CanvasImageSource; width: number; height: 
   return canvas;
 }
 
+/** A drawn picture (a house, a tree and the sun on a hill), made on a canvas: a sample for the photo models. */
+export function houseDrawing(size = 448): Picture {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = size;
+  const c = canvas.getContext('2d')!;
+  const u = size / 100;
+  const sky = c.createLinearGradient(0, 0, 0, size);
+  sky.addColorStop(0, '#8ecbf5');
+  sky.addColorStop(1, '#e6f4fd');
+  c.fillStyle = sky;
+  c.fillRect(0, 0, size, size);
+  const shape = (colour: string, draw: () => void) => {
+    c.fillStyle = colour;
+    c.beginPath();
+    draw();
+    c.fill();
+  };
+  shape('#ffd23f', () => c.arc(80 * u, 18 * u, 9 * u, 0, 2 * Math.PI));
+  shape('#5fae4b', () => c.ellipse(50 * u, 100 * u, 80 * u, 32 * u, 0, 0, 2 * Math.PI));
+  shape('#f1e3c6', () => c.rect(22 * u, 48 * u, 34 * u, 28 * u));
+  shape('#b8432f', () => (c.moveTo(17 * u, 50 * u), c.lineTo(39 * u, 30 * u), c.lineTo(61 * u, 50 * u)));
+  shape('#6b4226', () => c.rect(34 * u, 60 * u, 9 * u, 16 * u));
+  shape('#9fd3f0', () => c.rect(26 * u, 53 * u, 6 * u, 6 * u));
+  shape('#7a5230', () => c.rect(72 * u, 50 * u, 5 * u, 24 * u));
+  shape('#2f7d32', () => c.arc(74.5 * u, 44 * u, 12 * u, 0, 2 * Math.PI));
+  c.strokeStyle = '#333';
+  c.lineWidth = u;
+  c.strokeRect(22 * u, 48 * u, 34 * u, 28 * u);
+  return { kind: 'drawable', image: canvas, width: size, height: size };
+}
+
 /** A black drawing pad: pointer strokes in white. */
 export function drawingPad(canvas: HTMLCanvasElement): { clear(): void } {
   const context = canvas.getContext('2d')!;

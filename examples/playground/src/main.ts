@@ -5,7 +5,7 @@
  * `window.playground` exposes the state for the end-to-end tests (test/e2e): the last results with
  * their raw maps, and the worker's `tf.memory()`.
  */
-import { decodeUpload, drawingPad, fetchPicture, pixelsToCanvas, toModelInput, UnreadableImageError, type Picture } from './input';
+import { decodeUpload, drawingPad, fetchPicture, houseDrawing, pixelsToCanvas, toModelInput, UnreadableImageError, type Picture } from './input';
 import { MODELS, modelInfo, type ModelInfo } from './models';
 import type { ArrayData, ControlInfo, ControlValues, MemoryInfo, MethodInfo, PageMessage, WorkerMessage } from './protocol';
 
@@ -86,6 +86,7 @@ function showInput(): void {
 
 async function chooseSample(value: string): Promise<void> {
   if (value === 'photo') picture = await fetchPicture(PHOTO);
+  else if (value === 'drawing') picture = houseDrawing();
   else {
     const sample = mnistSamples[Number(value)];
     picture = { kind: 'pixels', data: Float32Array.from(sample.pixels), size: 28, channels: 1 };
@@ -388,9 +389,9 @@ async function start(): Promise<void> {
   mnistSamples = await (await fetch(SAMPLES_MNIST)).json();
   fillSelect(
     $<HTMLSelectElement>('sample'),
-    [...mnistSamples.map((_, i) => String(i)), 'photo'],
+    [...mnistSamples.map((_, i) => String(i)), 'drawing', 'photo'],
     '0',
-    [...mnistSamples.map((s) => `MNIST digit ${s.label}`), 'photo (faces)'],
+    [...mnistSamples.map((s) => `MNIST digit ${s.label}`), 'a drawn house', 'photo (people; @vladmandic/human)'],
   );
   await chooseSample('0');
   await load();

@@ -47,14 +47,15 @@ async function useBackend(name: string): Promise<void> {
 interface LoadedModel {
   model: tfl.LayersModel;
   info: ModelInfo;
-  logit: (x: tf.Tensor) => Promise<number[]>;
+  /** The pre-softmax scores of one input (what LRP explains) and the class probabilities. */
+  scores: (x: tf.Tensor) => Promise<{ logits: number[]; probabilities: number[] }>;
 }
 const models = new Map<string, Promise<LoadedModel>>();
 
 function loadModel(id: string): Promise<LoadedModel> {
   if (!models.has(id)) {
     const info = modelInfo(id);
-    const loading = tfl.loadLayersModel(new URL(info.url, ROOT).href).then((model) => ({ model, info, logit: logits(model) }));
+    const loading = tfl.loadLayersModel(new URL(info.url, ROOT).href).then((model) => ({ model, info, scores: scoresOf(model, info) }));
     loading.catch(() => models.delete(id));
     models.set(id, loading);
   }
@@ -62,24 +63,23 @@ function loadModel(id: string): Promise<LoadedModel> {
 }
 
 /**
- * The pre-softmax scores: the model's output, or for a final Dense layer with a softmax, that layer's
- * `features · kernel + bias` (what LRP explains).
+ * Logits and probabilities of one input. The logits are the model's output for a model that outputs
+ * logits; for a final Dense layer with a softmax they are that layer's `features · kernel + bias`.
  */
-function logits(model: tfl.LayersModel): (x: tf.Tensor) => Promise<number[]> {
+function scoresOf(model: tfl.LayersModel, info: ModelInfo): LoadedModel['scores'] {
   const last = model.layers[model.layers.length - 1];
-  if (last.getClassName() !== 'Dense' || last.getConfig().activation !== 'softmax') {
-    return async (x) => Array.from(await read(tf.tidy(() => model.predict(x) as tf.Tensor)));
-  }
-  const features = tfl.model({ inputs: model.inputs, outputs: last.input as tfl.SymbolicTensor });
-  return async (x) =>
-    Array.from(
-      await read(
-        tf.tidy(() => {
-          const [kernel, bias] = last.getWeights();
-          return tf.add(tf.matMul(features.predict(x) as tf.Tensor2D, kernel as tf.Tensor2D), bias);
-        }),
-      ),
-    );
+  const softmaxDense = last.getClassName() === 'Dense' && last.getConfig().activation === 'softmax';
+  const features = softmaxDense ? tfl.model({ inputs: model.inputs, outputs: last.input as tfl.SymbolicTensor }) : null;
+  return async (x) => {
+    const output = tf.tidy(() => {
+      if (!features) return model.predict(x) as tf.Tensor;
+      const [kernel, bias] = last.getWeights();
+      return tf.add(tf.matMul(features.predict(x) as tf.Tensor2D, kernel as tf.Tensor2D), bias);
+    });
+    const values = Array.from(await read(output));
+    if (features || info.outputs === 'logits') return { logits: values, probabilities: softmax(values) };
+    return { logits: values.map(Math.log), probabilities: values };
+  };
 }
 
 /** The values of `t`, which is disposed. */
@@ -106,8 +106,7 @@ async function run(message: Extract<PageMessage, { type: 'run' }>): Promise<void
   try {
     await useBackend(message.backend);
     const loaded = await loadModel(message.modelId);
-    const scores = await loaded.logit(x);
-    const probabilities = loaded.info.outputs === 'logits' ? softmax(scores) : scores;
+    const { probabilities } = await loaded.scores(x);
     const target = message.target >= 0 ? message.target : probabilities.indexOf(Math.max(...probabilities));
     const chosen = method(message.methodId);
     let lastReport = 0;
@@ -116,7 +115,7 @@ async function run(message: Extract<PageMessage, { type: 'run' }>): Promise<void
       info: loaded.info,
       x,
       target,
-      logit: async (input) => (await loaded.logit(input))[target],
+      logit: async (input) => (await loaded.scores(input)).logits[target],
       common: {
         batchSize: message.batchSize,
         signal: controller.signal,

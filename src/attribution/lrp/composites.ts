@@ -14,12 +14,15 @@ import { isRule, rules, type Bound, type Rule } from './rules';
 
 /** A rule per layer name and per layer class name (`layer.getClassName()`). */
 export interface LayerRules {
+  /** Rules by layer name (`layer.name`); they take precedence over everything else. */
   byName?: Readonly<Record<string, Rule>>;
+  /** Rules by layer class name (`layer.getClassName()`, e.g. `'Conv2D'`). */
   byClass?: Readonly<Record<string, Rule>>;
 }
 
 /** Which rule each layer gets. Build one with the constructors in {@link composites}. */
 export interface Composite extends LayerRules {
+  /** The composite's name, e.g. `'epsilon-plus-flat'` (shown in error messages). */
   readonly name: string;
   /** The rule for every layer kind (see {@link LayerKind}). */
   readonly kinds: Readonly<Record<LayerKind, Rule | null>>;
@@ -61,9 +64,11 @@ function baseKinds(): Record<LayerKind, Rule | null> {
 
 /** Options of {@link composites}.custom. */
 export interface CustomCompositeOptions extends LayerRules {
+  /** The composite's name (default `'custom'`). */
   name?: string;
   /** Rules per kind, on top of the shared defaults (activations → Pass, Add → Norm, ...). */
   kinds?: Partial<Record<LayerKind, Rule>>;
+  /** Rules for the first Dense or convolution (no linear layer before it), e.g. Flat or ZBox. */
   firstLayer?: Partial<Record<'dense' | 'conv', Rule>>;
 }
 
@@ -163,14 +168,23 @@ function epsilonGammaBox(options: EpsilonGammaBoxOptions): Composite {
 
 /** Composite constructors, also available by name (see {@link COMPOSITE_NAMES}). */
 export const composites = {
+  /** `'epsilon'`: Epsilon on every Dense and convolution. */
   epsilon,
+  /** `'zplus'`: ZPlus on every Dense and convolution. */
   zPlus,
+  /** `'alpha2-beta1'`: AlphaBeta(2, 1) on every Dense and convolution. */
   alpha2Beta1: alpha2Beta1Composite,
+  /** `'epsilon-plus'`: ZPlus on convolutions, Epsilon on Dense layers. */
   epsilonPlus,
+  /** `'epsilon-alpha2-beta1'`: AlphaBeta(2, 1) on convolutions, Epsilon on Dense layers. */
   epsilonAlpha2Beta1,
+  /** `'epsilon-plus-flat'`: as epsilon-plus, with Flat on the first Dense or convolution. */
   epsilonPlusFlat,
+  /** `'epsilon-alpha2-beta1-flat'`: as epsilon-alpha2-beta1, with Flat on the first Dense or convolution. */
   epsilonAlpha2Beta1Flat,
+  /** `'epsilon-gamma-box'`: Gamma on convolutions, Epsilon on Dense layers, ZBox(low, high) on the first convolution. */
   epsilonGammaBox,
+  /** A composite from rules per kind, first-layer rules, and rules by layer name or class. */
   custom,
 };
 

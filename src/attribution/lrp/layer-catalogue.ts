@@ -47,7 +47,9 @@ export const LAYER_KINDS: readonly LayerKind[] = [
 
 /** The parameters of a linear operation: `z = f(x; weight) + bias`. */
 export interface LinearParameters {
+  /** The weight (kernel) tensor. */
   weight: tf.Tensor;
+  /** The bias, or `null` for a layer without one. */
   bias: tf.Tensor | null;
 }
 
@@ -84,7 +86,14 @@ export interface LrpLayerSpec {
    * Without it the layer's own `call` is the forward pass and the rule sees no parameters.
    */
   linear?: {
-    parameters(layer: tfl.layers.Layer): { weight: tf.Tensor; bias?: tf.Tensor | null };
+    /** The layer's weight and bias (the layer keeps owning them). */
+    parameters(layer: tfl.layers.Layer): {
+      /** The weight (kernel) tensor. */
+      weight: tf.Tensor;
+      /** The bias; `null` or absent for none. */
+      bias?: tf.Tensor | null;
+    };
+    /** The layer's linear operation `z = f(x; W, b)` with the given (possibly modified) parameters. */
     forward(x: tf.Tensor, parameters: LinearParameters): tf.Tensor;
   };
   /**

@@ -28,24 +28,33 @@ export type Reducer = (inputs: readonly tf.Tensor[], gradients: readonly (tf.Ten
 
 /** A rule made of branches (see the module description). */
 export interface BasicRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'basic';
   /** Name shown in error messages, e.g. `'epsilon(0.25)'`. */
   readonly name: string;
+  /** One input modifier per branch. */
   readonly inputModifiers: readonly InputModifier[];
+  /** One parameter modifier per branch (as many as input modifiers). */
   readonly parameterModifiers: readonly ParameterModifier[];
+  /** The gradients that enter the branches' vector–Jacobian products. */
   readonly gradientMapper: GradientMapper;
+  /** Combines the branches into the input relevance. */
   readonly reducer: Reducer;
 }
 
 /** Relevance passes through the layer unchanged (input and output must have the same shape). */
 export interface PassRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'pass';
+  /** Name shown in error messages. */
   readonly name: 'pass';
 }
 
 /** The plain gradient: relevance is routed like a gradient (max pooling, reshapes, concatenation). */
 export interface GradientRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'gradient';
+  /** Name shown in error messages. */
   readonly name: 'gradient';
 }
 
@@ -358,4 +367,25 @@ function gradient(): GradientRule {
  * `composites.custom({ kinds: { conv: rules.gamma({ gamma: 0.5 }) } })` or
  * `lrp(model, x, { layerRules: { byName: { logits: rules.epsilon({ epsilon: 0.1 }) } } })`.
  */
-export const rules = { epsilon, zPlus, alphaBeta, gamma, flat, wSquare, zBox, norm, pass, gradient };
+export const rules = {
+  /** Epsilon rule (LRP-ε, Bach et al. 2015): `R_in = x ⊙ Wᵀ[R / s(z)]`, `z = Wx + b`. */
+  epsilon,
+  /** ZPlus rule (z⁺, Montavon et al. 2019): positive contributions only. */
+  zPlus,
+  /** AlphaBeta rule (Bach et al. 2015): α × positive minus β × negative contributions, α − β = 1. */
+  alphaBeta,
+  /** Gamma rule (Montavon et al. 2019): positive weights boosted by γ. */
+  gamma,
+  /** Flat rule (Lapuschkin et al. 2019): relevance spread evenly over the receptive field. */
+  flat,
+  /** WSquare rule (Montavon et al. 2017): relevance in proportion to the squared weights. */
+  wSquare,
+  /** ZBox rule (z^B, Montavon et al. 2017) for an input layer with bounded values `low ≤ x ≤ high`. */
+  zBox,
+  /** Norm rule for parameter-free linear layers (Add, average pooling): shares `x_k / Σ x`. */
+  norm,
+  /** Pass rule: relevance passes unchanged (activations, BatchNorm). */
+  pass,
+  /** The plain gradient (max pooling, reshapes, concatenation). */
+  gradient,
+};
