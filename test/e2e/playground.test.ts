@@ -146,17 +146,19 @@ describe('playground (headless Chromium)', () => {
     const before = await memoryInWorker();
     await page.selectOption('#method-a', 'integratedGradients');
     await page.locator('#controls-a [data-key="steps"]').fill('2000');
-    await page.fill('#batch-size', '16');
+    await page.fill('#batch-size', '4');
     await page.click('#run');
     await page.waitForFunction(() => (document.getElementById('progress') as HTMLProgressElement).value > 0, null, { timeout: 30_000 });
-    // The page stays responsive while the worker computes.
-    const asked = Date.now();
-    await page.evaluate(() => document.title);
-    expect(Date.now() - asked).toBeLessThan(250);
-    const clicked = Date.now();
+    // The page stays responsive while the worker computes: a task on its main thread runs at once.
+    const delay = await page.evaluate(() => new Promise<number>((resolve) => {
+      const posted = performance.now();
+      setTimeout(() => resolve(performance.now() - posted), 0);
+    }));
+    expect(delay).toBeLessThan(100);
     await page.click('#cancel');
     await page.waitForFunction(() => !(window as any).playground.running, null, { timeout: 5_000 });
-    expect(Date.now() - clicked).toBeLessThan(1000);
+    // From the click to the worker's answer, timed in the page (the worker stops after its chunk).
+    expect(await page.evaluate(() => (window as any).playground.cancelMs)).toBeLessThan(1000);
     expect(await page.textContent('#message')).toMatch(/^Cancelled Integrated Gradients after/);
     expect(await memoryInWorker()).toBe(before);
     expect(await page.evaluate(() => (window as any).playground.results.a)).toBeUndefined();

@@ -35,6 +35,8 @@ const state = {
   memory: null as MemoryInfo | null,
   /** The last message shown to the user (errors, cancel). */
   message: '',
+  /** Milliseconds from the last Cancel click to the worker's answer that the run stopped. */
+  cancelMs: null as number | null,
 };
 declare global {
   interface Window {
@@ -253,6 +255,7 @@ $<HTMLInputElement>('compare').addEventListener('change', (event) => {
 // --- runs -----------------------------------------------------------------------------------------
 let current: number | null = null;
 let cancelled = false;
+let cancelClicked = 0;
 
 function setBusy(busy: boolean): void {
   state.running = busy;
@@ -297,6 +300,7 @@ async function runAll(): Promise<void> {
       showPrediction(answer.probabilities, answer.target);
       await renderSlot(slot);
     } else if (answer.type === 'cancelled') {
+      state.cancelMs = performance.now() - cancelClicked;
       showMessage(`Cancelled ${chosen.label} after ${((performance.now() - started) / 1000).toFixed(2)} s; worker: ${describeMemory(answer.memory)}.`);
     } else if (answer.type === 'error') {
       showMessage(`${chosen.label} failed: ${answer.message}`);
@@ -310,6 +314,7 @@ async function runAll(): Promise<void> {
 $('run').addEventListener('click', () => void runAll());
 $('cancel').addEventListener('click', () => {
   cancelled = true;
+  cancelClicked = performance.now();
   if (current !== null) worker.postMessage({ type: 'cancel', id: current } satisfies PageMessage);
 });
 
