@@ -9,7 +9,7 @@ import { bundleLibrary } from '../../scripts/library-bundle';
 
 /** Code that only LRP, SLIC or the layers bring, by the names esbuild keeps in an unminified bundle. */
 const MARKERS = {
-  lrp: ['function lrp(', 'epsilon-plus-flat', 'SIMPLE_KINDS'],
+  lrp: ['function lrp(', 'epsilon-plus-flat'],
   slic: ['function slic('],
   layers: ['EdgeFilterStem = class', 'SpatialShuffle = class', 'SemanticBottleneck = class', 'InvertibleConceptFlow = class', 'registerClass(', 'FILTER_KERNELS'],
 };
