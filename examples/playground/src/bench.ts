@@ -18,7 +18,8 @@ declare global {
     bench: { backend: string; lines: string[]; done: boolean; error: string | null };
   }
 }
-const backend = new URLSearchParams(location.search).get('backend') ?? 'webgl';
+const params = new URLSearchParams(location.search);
+const backend = params.get('backend') ?? 'webgl';
 const state: Window['bench'] = { backend, lines: [], done: false, error: null };
 window.bench = state;
 const out = document.getElementById('out')!;
@@ -100,6 +101,10 @@ async function main(): Promise<void> {
   print(`# backend ${tf.getBackend()} (${navigator.userAgent.match(/Chrom\w+\/[\d.]+/)?.[0] ?? navigator.userAgent})`);
   await gradients();
   await lrpRatios();
+  if (backend === 'webgpu' && params.get('perturbation') !== '1') {
+    print('perturbation: skipped on webgpu (over 15 minutes on SwiftShader); bench.html?backend=webgpu&perturbation=1 runs it');
+    return;
+  }
   const small = mobileNetLike(224);
   await perturbation('small MobileNet-like', small, 128);
   small.dispose();
