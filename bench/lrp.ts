@@ -16,7 +16,6 @@
  *   npx tsx bench/lrp.ts [inputSize=32] [batchSize=16] [repeats=3]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { compileProgram } from '../src/attribution/lrp/graph';
@@ -24,31 +23,11 @@ import { forwardValues, propagateRelevance } from '../src/attribution/lrp/propag
 import { COMPOSITE_NAMES, composites, lrp, saliency, withBackendGapFixesSync, type LrpOptions } from '../src/index';
 import { loadHumanGraphModel, loadMobileNetV2, loadMobileNetV2GraphModel } from '../examples/models/pretrained';
 import { loadAnatomyDrawing } from '../examples/support/anatomy-drawing';
+import { vggLike } from './models';
 
 const inputSize = Number(process.argv[2] ?? 32);
 const batchSize = Number(process.argv[3] ?? 16);
 const repeats = Number(process.argv[4] ?? 3);
-
-function convNet(): tfl.LayersModel {
-  const block = (filters: number, first = false): tfl.layers.Layer[] => [
-    tfl.layers.conv2d({ ...(first ? { inputShape: [inputSize, inputSize, 3] } : {}), filters, kernelSize: 3, padding: 'same' }),
-    tfl.layers.batchNormalization(),
-    tfl.layers.reLU(),
-  ];
-  return tfl.sequential({
-    layers: [
-      ...block(16, true),
-      ...block(16),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      ...block(32),
-      ...block(32),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 64, activation: 'relu' }),
-      tfl.layers.dense({ units: 10 }),
-    ],
-  });
-}
 
 /** Median wall time of `repeats` runs (after one warm-up run). */
 async function medianMs(run: () => Promise<tf.Tensor>): Promise<number> {
@@ -68,7 +47,7 @@ console.log('1. small conv net with BatchNorm');
 for (const backend of ['cpu', 'wasm']) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = convNet();
+  const model = vggLike(inputSize);
   const x = tf.randomUniform([batchSize, inputSize, inputSize, 3], -1, 1, 'float32', 7);
   const base = { target: 3, batchSize };
   const saliencyMs = await medianMs(() => saliency(model, x, base));

@@ -17,36 +17,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { mfpp, rise } from '../src/index';
 import { segmentPyramid } from '../src/attribution/perturbation/mfpp';
 import { loadMobileNetV2 } from '../examples/models/pretrained';
+import { mobileNetLike, testImage } from './models';
 
 const masks = Number(process.argv[2] ?? 256);
 const inputSize = Number(process.argv[3] ?? 224);
 const batchSize = Number(process.argv[4] ?? 32);
-
-function mobileNetLike(): tfl.LayersModel {
-  const layers: tfl.layers.Layer[] = [
-    tfl.layers.conv2d({ inputShape: [inputSize, inputSize, 3], filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
-  ];
-  for (const filters of [32, 64, 128, 256]) {
-    layers.push(tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }));
-    layers.push(tfl.layers.conv2d({ filters, kernelSize: 1, activation: 'relu' }));
-  }
-  layers.push(tfl.layers.globalAveragePooling2d({}), tfl.layers.dense({ units: 10 }));
-  return tfl.sequential({ layers });
-}
-
-/** A smooth colourful test image with a few flat shapes, [1, S, S, 3] in [0, 1]. */
-function testImage(): tf.Tensor4D {
-  const data = new Float32Array(inputSize * inputSize * 3);
-  for (let y = 0; y < inputSize; y++) {
-    for (let x = 0; x < inputSize; x++) {
-      const disc = (x - 0.6 * inputSize) ** 2 + (y - 0.4 * inputSize) ** 2 < (0.2 * inputSize) ** 2;
-      for (let c = 0; c < 3; c++) {
-        data[(y * inputSize + x) * 3 + c] = disc ? 0.2 + 0.3 * c : 0.5 + 0.4 * Math.sin(x / (9 + 4 * c) + y / 13);
-      }
-    }
-  }
-  return tf.tensor4d(data, [1, inputSize, inputSize, 3]);
-}
 
 async function time(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -66,7 +41,7 @@ async function predictInBatches(model: tfl.LayersModel, batch: tf.Tensor4D, tota
 
 /** Times predict, segmentation, mfpp and rise for `model` on `backend` and prints the ratios. */
 async function measure(backend: string, name: string, model: tfl.LayersModel, maskCount: number): Promise<void> {
-  const x = testImage();
+  const x = testImage(inputSize);
   const options = { target: 3, masks: maskCount, batchSize, seed: 1 };
   // Warm-up (kernel set-up, wasm compilation) on a few masks.
   (await mfpp(model, x, { ...options, masks: batchSize })).dispose();
@@ -88,7 +63,7 @@ async function measure(backend: string, name: string, model: tfl.LayersModel, ma
 for (const backend of ['cpu', 'wasm']) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = mobileNetLike();
+  const model = mobileNetLike(inputSize);
   await measure(backend, 'small MobileNet-like', model, masks);
   model.dispose();
 }

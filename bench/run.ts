@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark, one after another, each in its own process (a fresh tfjs).
+ * `npm run bench`: every benchmark, one after another, each in its own process (a fresh tfjs); the
+ * last one runs the ratios in headless Chromium on webgl and webgpu (bench/browser.ts).
  * Ratios are against the physical limit of one batched forward (+ backward) pass; they are
  * measurements, not tests, and vary with the machine and its load.
  */
@@ -12,6 +13,7 @@ const scripts = [
   ['bench/perturbation.ts', 'MFPP / RISE vs predict, segmentation share'],
   ['bench/layer.ts', 'layer and neuron attribution vs IG / saliency, completeness'],
   ['bench/information.ts', 'unitInformation (10 000 units × 5 000 samples) vs plain-JS float64'],
+  ['bench/browser.ts', 'the same ratios on webgl and webgpu in headless Chromium'],
 ];
 
 let failed = 0;

@@ -14,6 +14,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  applyColormap,
   concatTiles,
   gradCam,
   guidedIntegratedGradients,
@@ -22,6 +23,7 @@ import {
   lrp,
   mfpp,
   occlusion,
+  overlay,
   rise,
   saliency,
   smoothGrad,
@@ -47,8 +49,13 @@ interface DemoMethod {
   heatmap: HeatmapOptions;
 }
 
+/** Signed maps: blue below 0, white at 0, red above; magnitudes: black (0) to yellow. */
 const signed: HeatmapOptions = { sign: 'all', colormap: 'bwr', clip: { percentile: 99 } };
 const magnitude: HeatmapOptions = { sign: 'absolute_value', colormap: 'inferno', clip: { percentile: 99 } };
+/** Pixels per digit pixel on the page (28 → 84: twelve columns fit a laptop screen). */
+const SCALE = 3;
+/** Opacity of a map over its digit. */
+const ALPHA = 0.75;
 
 const METHODS: DemoMethod[] = [
   { name: 'Saliency', note: '|∂f_c/∂x|', explain: (m, x, target) => saliency(m, x, { target }), heatmap: magnitude },
@@ -109,8 +116,8 @@ const METHODS: DemoMethod[] = [
   },
   {
     name: 'Grad-CAM',
-    note: "layer 'conv2', ReLU",
-    explain: (m, x, target) => gradCam(m, x, { target, layer: 'conv2' }),
+    note: "layer 'conv1' (26×26: the 11×11 of 'conv2' blurs the strokes away), ReLU",
+    explain: (m, x, target) => gradCam(m, x, { target, layer: 'conv1' }),
     heatmap: magnitude,
   },
 ];
@@ -143,7 +150,8 @@ async function main(): Promise<void> {
   const picks = [0, 1, 2, 3, 4, 5].map((digit) => labels.findIndex((l) => l === digit));
   const x = tf.gather(test.x, picks);
   const target = picks.map((i) => labels[i]);
-  const upscale = (images: tf.Tensor) => tf.image.resizeNearestNeighbor(images as tf.Tensor4D, [112, 112]);
+  const size = 28 * SCALE;
+  const upscale = (images: tf.Tensor) => tf.image.resizeNearestNeighbor(images as tf.Tensor4D, [size, size]);
 
   const rows: string[] = [];
   const columns: tf.Tensor[][] = [tf.unstack(upscale(x))];
@@ -151,7 +159,8 @@ async function main(): Promise<void> {
     const started = performance.now();
     const attribution = await method.explain(model, x, target);
     const seconds = (performance.now() - started) / 1000;
-    const rgb = tf.tidy(() => upscale(heatmap(attribution, method.heatmap)));
+    // The map over its digit: the package's heatmap, laid on the input by overlay.
+    const rgb = tf.tidy(() => upscale(overlay(x, heatmap(attribution, method.heatmap), { alpha: ALPHA })));
     const tiles = tf.unstack(rgb);
     columns.push(tiles);
     for (let i = 0; i < tiles.length; i++) await writePng(join(OUTPUT, `${slug(method.name)}-${i}.png`), tiles[i]);
@@ -161,10 +170,15 @@ async function main(): Promise<void> {
     rgb.dispose();
   }
   for (let i = 0; i < picks.length; i++) await writePng(join(OUTPUT, `input-${i}.png`), columns[0][i]);
+  for (const [name, options] of [['signed', signed], ['magnitude', magnitude]] as const) {
+    const bar = tf.tidy(() => tf.tile(tf.reshape(applyColormap(tf.linspace(0, 1, size), options.colormap), [1, size, 3]), [8, 1, 1]));
+    await writePng(join(OUTPUT, `legend-${name}.png`), bar);
+    bar.dispose();
+  }
   const grid = concatTiles(picks.map((_, i) => columns.map((column) => column[i])), { padding: 4 });
   await writePng(join(OUTPUT, 'grid.png'), grid);
   const sections = [await stemScoresSection(OUTPUT, STEM_CACHE), await textSection(TEXT_CACHE)];
-  writeFileSync(join(OUTPUT, 'index.html'), page(METHODS.map((m) => m.name), picks.length, target, rows, accuracy, tf.getBackend(), sections.join('\n')));
+  writeFileSync(join(OUTPUT, 'index.html'), page(METHODS, picks.length, target, rows, accuracy, tf.getBackend(), sections.join('\n')));
   console.log(`wrote ${join(OUTPUT, 'index.html')} and ${join(OUTPUT, 'grid.png')}`);
   [x, grid, ...columns.flat()].forEach((t) => t.dispose());
 }
@@ -174,7 +188,7 @@ function slug(name: string): string {
 }
 
 function page(
-  methods: string[],
+  methods: DemoMethod[],
   count: number,
   target: number[],
   timings: string[],
@@ -182,24 +196,43 @@ function page(
   backend: string,
   sections: string,
 ): string {
-  const header = ['input', ...methods].map((m) => `<th>${m}</th>`).join('');
+  const legend = (m: DemoMethod) =>
+    m.heatmap.sign === 'all'
+      ? `<img class="legend" src="legend-signed.png"><div class="scale"><span>−</span><span>0</span><span>+</span></div>`
+      : `<img class="legend" src="legend-magnitude.png"><div class="scale"><span>0</span><span>|max|</span></div>`;
+  const header = ['<th>class</th><th>input</th>', ...methods.map((m) => `<th title="${m.note}">${m.name}${legend(m)}</th>`)].join('');
   const body = Array.from({ length: count }, (_, i) => {
-    const cells = [`<td><img src="input-${i}.png"><br>digit ${target[i]}</td>`, ...methods.map((m) => `<td><img src="${slug(m)}-${i}.png"></td>`)];
+    const cells = [
+      `<th class="digit">${target[i]}</th><td><img src="input-${i}.png"></td>`,
+      ...methods.map((m) => `<td><img src="${slug(m.name)}-${i}.png"></td>`),
+    ];
     return `<tr>${cells.join('')}</tr>`;
   }).join('\n');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>tfjs-glassbox demo</title>
-<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px;text-align:center}img{image-rendering:pixelated;border:1px solid #ccc}
-.bar{display:flex;align-items:center;gap:4px;font-size:12px;text-align:left}.bar span{width:64px}.bar i{display:inline-block;height:10px}${TOKEN_CSS}</style>
+<style>
+body{font-family:system-ui,sans-serif;font-size:14px;margin:12px 16px;color:#1d232b}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:20px 0 6px}p{margin:4px 0 8px;max-width:1300px}
+table.maps{border-collapse:collapse}table.maps td,table.maps th{padding:2px 3px;text-align:center;vertical-align:top;font-size:12px}
+table.maps th{font-weight:600;width:${28 * SCALE}px}table.maps th.digit{width:auto;font-size:18px;vertical-align:middle;padding:0 6px}
+img{image-rendering:pixelated;display:block;margin:0 auto}
+img.legend{width:${28 * SCALE}px;height:8px;margin-top:3px;border:1px solid #aaa}
+.scale{display:flex;justify-content:space-between;font-weight:normal;font-size:11px;color:#555}
+table.notes td,table.notes th{padding:1px 8px;text-align:left;font-size:13px}
+.bar{display:flex;align-items:center;gap:4px;font-size:12px;text-align:left}.bar span{width:64px}.bar i{display:inline-block;height:10px}${TOKEN_CSS}
+</style>
 </head><body>
 <h1>tfjs-glassbox: why does the CNN see these digits?</h1>
 <p>A small CNN trained on real MNIST digits (test accuracy ${(100 * accuracy).toFixed(1)}%), explained for each digit's true
-class on the tfjs <code>${backend}</code> backend. Signed maps: red supports the class, blue speaks against it.</p>
-<table><tr>${header}</tr>
+class on the tfjs <code>${backend}</code> backend. Every map is laid over its digit (opacity ${ALPHA}). <b>Signed</b> maps (legend
+<img src="legend-signed.png" style="display:inline;width:60px;height:8px">): red pixels raise the class score, blue ones lower it,
+white is 0. <b>Magnitude</b> maps (legend <img src="legend-magnitude.png" style="display:inline;width:60px;height:8px">): how much a
+pixel matters, black 0 to yellow at the 99th percentile of each map. Hover a method's name for its settings.</p>
+<table class="maps"><tr>${header}</tr>
 ${body}
 </table>
 <h2>Methods</h2>
-<table><tr><th>method</th><th>settings</th><th>time for ${count} digits</th></tr>
+<table class="notes"><tr><th>method</th><th>settings</th><th>time for ${count} digits</th></tr>
 ${timings.join('\n')}
 </table>
 ${sections}

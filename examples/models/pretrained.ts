@@ -17,7 +17,7 @@ import { nodeFileSystem } from '../../src/node/index';
 const require = createRequire(import.meta.url);
 
 /** Directory of an installed package (its `exports` may hide package.json, so walk up from its entry). */
-function packageDirectory(name: string): string {
+export function packageDirectory(name: string): string {
   let directory = dirname(require.resolve(name));
   while (!existsSync(join(directory, 'package.json')) || JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')).name !== name) {
     const parent = dirname(directory);

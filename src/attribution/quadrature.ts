@@ -22,7 +22,9 @@ export type QuadratureMethod = (typeof QUADRATURE_METHODS)[number];
 
 /** Points `alphas` in [0, 1] and weights summing to 1. */
 export interface Quadrature {
+  /** The points `α_k` on [0, 1]. */
   alphas: Float64Array;
+  /** The weights `w_k` (they sum to 1). */
   weights: Float64Array;
 }
 
@@ -67,7 +69,12 @@ export function quadrature(method: QuadratureMethod, steps: number): Quadrature 
  * Gauss–Legendre nodes (ascending) and weights on [−1, 1]: the roots of the Legendre polynomial P_n
  * by Newton's method from Tricomi's initial guesses, `ω = 2 / ((1 − ξ²) P_n'(ξ)²)`.
  */
-export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float64Array } {
+export function gaussLegendre(n: number): {
+  /** The nodes `ξ_k`, ascending, in (−1, 1). */
+  nodes: Float64Array;
+  /** The weights `ω_k` (they sum to 2). */
+  weights: Float64Array;
+} {
   const nodes = new Float64Array(n);
   const weights = new Float64Array(n);
   for (let i = 0; i < Math.ceil(n / 2); i++) {

@@ -15,7 +15,13 @@ import { assertNumberInRange } from '../core/validate';
 import { conceptGroups, type ConceptGroup } from '../layers/semantic-bottleneck';
 
 /** Concept groups given as sizes, as `{ name, size }` groups, or by the bottleneck layer itself. */
-export type ConceptGroupsLike = readonly number[] | readonly ConceptGroup[] | { readonly groups: readonly ConceptGroup[] };
+export type ConceptGroupsLike =
+  | readonly number[]
+  | readonly ConceptGroup[]
+  | {
+      /** The groups of a {@link SemanticBottleneck} (the layer itself can be passed). */
+      readonly groups: readonly ConceptGroup[];
+    };
 
 /** Options of {@link maskedGroupCrossEntropy} and {@link conceptLoss}. */
 export interface ConceptLossOptions {

@@ -20,7 +20,12 @@ import { describeValue, GlassboxArgumentError } from '../core/errors';
 import { assertInteger, assertNumberInRange } from '../core/validate';
 
 /** How channels are binarised: a fixed activation threshold, or each channel's top quantile. */
-export type InspectabilityThreshold = number | { quantile: number };
+export type InspectabilityThreshold =
+  | number
+  | {
+      /** The quantile q in (0, 1) of each channel's activations that becomes its threshold. */
+      quantile: number;
+    };
 
 /** Options of {@link inspectability}. */
 export interface InspectabilityOptions {
@@ -55,7 +60,12 @@ export interface InspectabilityResult {
   /** Area under the IoU curve, in [0, 1]. */
   auic: number;
   /** The curve sampled at ξ = 0, 0.01, …, 1: the fraction of concepts with IoU ≥ ξ. */
-  curve: { xi: number[]; fraction: number[] };
+  curve: {
+    /** The IoU thresholds ξ. */
+    xi: number[];
+    /** The fraction of concepts matched with an IoU of at least ξ. */
+    fraction: number[];
+  };
   /** One entry per concept, in mask-channel order. */
   matches: ConceptMatch[];
   /** The threshold used for each channel. */

@@ -5,6 +5,7 @@
 
 /** A public function was called with an argument it cannot use. */
 export class GlassboxArgumentError extends Error {
+  /** `'GlassboxArgumentError'`. */
   override name = 'GlassboxArgumentError';
   constructor(
     /** The argument (or option path, e.g. `options.target`) that is wrong. */
@@ -17,6 +18,7 @@ export class GlassboxArgumentError extends Error {
 
 /** The model cannot be used the way the method needs (no gradient, unsupported layer, ...). */
 export class GlassboxModelError extends Error {
+  /** `'GlassboxModelError'`. */
   override name = 'GlassboxModelError';
 }
 

@@ -14,7 +14,10 @@ import { runLayersModel, type LayerTap } from './layers-graph';
  */
 export type ModelLike =
   | tfl.LayersModel
-  | { predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap }
+  | {
+      /** A differentiable forward pass (a `tf.GraphModel`'s `predict`, for example). */
+      predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
+    }
   | ((...x: tf.Tensor[]) => tf.Tensor | tf.Tensor[] | tf.NamedTensorMap);
 
 /** A differentiable forward pass from a batch of inputs to a batch of outputs. */

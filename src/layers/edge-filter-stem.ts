@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { registerLrpLayer } from '../attribution/lrp/layer-catalogue';
+import { LayerBase } from './layer-base';
+import type { LrpLayerSpec } from '../attribution/lrp/layer-catalogue';
 import { rules } from '../attribution/lrp/rules';
 import { DEFAULT_FILTERS, type FilterSpec, resolveFilterBank } from './filter-banks';
 import { imageInput, imageInputShape } from './image-shape';
@@ -41,15 +42,19 @@ export interface EdgeFilterStemArgs extends LayerArgs {
  * centre column of a Sobel filter); and relevance of channel `c·F + f` stays in colour `c`. The
  * input-dependence is already in the relevance arriving from the layers above.
  */
-export class EdgeFilterStem extends tfl.layers.Layer {
-  /** @nocollapse */
-  static className = 'EdgeFilterStem';
+export class EdgeFilterStem extends LayerBase {
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
+  static get className(): string {
+    return 'EdgeFilterStem';
+  }
 
-  static {
-    // LRP: a convolution with the fixed block-diagonal kernel and its own rule, WSquare, under every
-    // composite. It is the first linear layer of its model, so a composite's first-layer rule (Flat,
-    // ZBox) does not fall on the trainable convolution after it; `layerRules` can still override it.
-    registerLrpLayer(EdgeFilterStem.className, {
+  /**
+   * LRP: a convolution with the fixed block-diagonal kernel and its own rule, WSquare, under every
+   * composite. It is the first linear layer of its model, so a composite's first-layer rule (Flat,
+   * ZBox) does not fall on the trainable convolution after it; `layerRules` can still override it.
+   */
+  static get lrpDescription(): LrpLayerSpec {
+    return {
       expand(layer, builder, inputs) {
         const kernel = builder.own((layer as EdgeFilterStem).kernel());
         return builder.add({
@@ -60,7 +65,7 @@ export class EdgeFilterStem extends tfl.layers.Layer {
           rule: rules.wSquare(),
         });
       },
-    });
+    };
   }
 
   /** The bank as configured (names and custom kernels). */

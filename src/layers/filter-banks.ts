@@ -83,7 +83,7 @@ export const DEFAULT_FILTERS: readonly FilterName[] = [
 ];
 
 /** Every accepted filter name. */
-export const FILTER_NAMES = Object.keys(FILTER_KERNELS) as FilterName[];
+export const FILTER_NAMES = /* @__PURE__ */ Object.keys(FILTER_KERNELS) as FilterName[];
 
 /** A bank resolved to square kernels of one odd size, ready to be laid out as a convolution kernel. */
 export interface ResolvedBank {

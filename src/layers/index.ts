@@ -1,7 +1,7 @@
 import { EdgeFilterStem, type EdgeFilterStemArgs } from './edge-filter-stem';
 import { gapFcHead } from './gap-fc-head';
 import { InvertibleConceptFlow, type InvertibleConceptFlowArgs } from './invertible-concept-flow';
-import './register';
+import { LAYER_CLASSES } from './register';
 import { SemanticBottleneck, type SemanticBottleneckArgs } from './semantic-bottleneck';
 import { SpatialShuffle, type SpatialShuffleArgs } from './spatial-shuffle';
 
@@ -19,8 +19,11 @@ export {
 } from './semantic-bottleneck';
 export { SpatialShuffle, type SpatialShuffleArgs } from './spatial-shuffle';
 
-/** Factories of the package's layers, in the style of `tf.layers`. */
-export const layers = {
+/**
+ * Factories of the package's layers, in the style of `tf.layers`. A tree-shaken bundle that uses them
+ * also keeps the layers' registration ({@link LAYER_CLASSES}), so the models they build load again.
+ */
+export const layers = /* @__PURE__ */ alongside(LAYER_CLASSES, {
   /** A fixed colour-and-edge filter stem; see {@link EdgeFilterStem}. */
   edgeFilterStem: (args?: EdgeFilterStemArgs): EdgeFilterStem => new EdgeFilterStem(args),
   /** A spatial shuffle of the H·W positions; see {@link SpatialShuffle}. */
@@ -31,4 +34,9 @@ export const layers = {
   semanticBottleneck: (args: SemanticBottleneckArgs): SemanticBottleneck => new SemanticBottleneck(args),
   /** An invertible flow that splits a representation into factors; see {@link InvertibleConceptFlow}. */
   invertibleConceptFlow: (args?: InvertibleConceptFlowArgs): InvertibleConceptFlow => new InvertibleConceptFlow(args),
-};
+});
+
+/** Returns `value`; taking `registered` ties the registration to it for a tree-shaking bundler. */
+function alongside<T>(registered: readonly unknown[], value: T): T {
+  return registered.length > 0 ? value : value;
+}

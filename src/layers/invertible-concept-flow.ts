@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { registerLrpLayer, type LrpBuilder } from '../attribution/lrp/layer-catalogue';
+import { LayerBase } from './layer-base';
+import type { LrpBuilder, LrpLayerSpec } from '../attribution/lrp/layer-catalogue';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../core/errors';
 import { deriveSeed } from '../core/seeded-random';
 import { assertInteger } from '../core/validate';
@@ -68,16 +69,18 @@ interface FlowUnit {
  * ActNorm initialises itself from the first batch passed forward through the layer, so make that a
  * representative batch (not a single example).
  */
-export class InvertibleConceptFlow extends tfl.layers.Layer {
-  /** @nocollapse */
-  static className = 'InvertibleConceptFlow';
+export class InvertibleConceptFlow extends LayerBase {
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
+  static get className(): string {
+    return 'InvertibleConceptFlow';
+  }
 
-  static {
-    // LRP: every unit as ActNorm (an affine step), the double coupling (gated products: the scales are
-    // gates, Arras et al. 2017; sums with the translations, Norm) and the fixed permutation (routing).
-    registerLrpLayer(InvertibleConceptFlow.className, {
-      expand: (layer, builder, [x]) => (layer as InvertibleConceptFlow).addLrpSteps(builder, x),
-    });
+  /**
+   * LRP: every unit as ActNorm (an affine step), the double coupling (gated products: the scales are
+   * gates, Arras et al. 2017; sums with the translations, Norm) and the fixed permutation (routing).
+   */
+  static get lrpDescription(): LrpLayerSpec {
+    return { expand: (layer, builder, [x]) => (layer as InvertibleConceptFlow).addLrpSteps(builder, x) };
   }
   readonly flows: number;
   readonly hidden: number;

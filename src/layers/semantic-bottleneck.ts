@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { registerLrpLayer, type LrpBuilder } from '../attribution/lrp/layer-catalogue';
+import { LayerBase } from './layer-base';
+import type { LrpBuilder, LrpLayerSpec } from '../attribution/lrp/layer-catalogue';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../core/errors';
 import { assertNumberInRange, assertOneOf } from '../core/validate';
 
@@ -79,17 +80,19 @@ export function conceptGroups(concepts: unknown, argument = 'config.concepts'): 
  * Weights: `kernel` [C, K], `bias` [K] (without batch norm) or `gamma`, `beta`, `moving_mean`,
  * `moving_variance` [K] (with it).
  */
-export class SemanticBottleneck extends tfl.layers.Layer {
-  /** @nocollapse */
-  static className = 'SemanticBottleneck';
+export class SemanticBottleneck extends LayerBase {
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
+  static get className(): string {
+    return 'SemanticBottleneck';
+  }
 
-  static {
-    // LRP: the 1×1 convolution is a linear step (the composite's conv rule on images, its Dense rule on
-    // vectors), the batch norm an affine step that MergeBatchNorm folds into it, and the activation
-    // (temperature and group softmax, softmax or sigmoid) an activation step (Pass in every composite).
-    registerLrpLayer(SemanticBottleneck.className, {
-      expand: (layer, builder, [x]) => (layer as SemanticBottleneck).addLrpSteps(builder, x),
-    });
+  /**
+   * LRP: the 1×1 convolution is a linear step (the composite's conv rule on images, its Dense rule on
+   * vectors), the batch norm an affine step that MergeBatchNorm folds into it, and the activation
+   * (temperature and group softmax, softmax or sigmoid) an activation step (Pass in every composite).
+   */
+  static get lrpDescription(): LrpLayerSpec {
+    return { expand: (layer, builder, [x]) => (layer as SemanticBottleneck).addLrpSteps(builder, x) };
   }
   /** The concept groups, in channel order. */
   readonly groups: readonly ConceptGroup[];

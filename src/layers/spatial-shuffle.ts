@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { registerLrpLayer } from '../attribution/lrp/layer-catalogue';
+import { LayerBase } from './layer-base';
+import type { LrpLayerSpec } from '../attribution/lrp/layer-catalogue';
 import { GlassboxModelError } from '../core/errors';
 import { currentRowContext } from '../core/row-context';
 import { deriveSeed } from '../core/seeded-random';
@@ -41,13 +42,15 @@ export interface SpatialShuffleArgs extends LayerArgs {
  * `perExample: false`), so the model is one fixed function while it is explained. LRP routes
  * relevance through that permutation (its inverse), as the gradient does.
  */
-export class SpatialShuffle extends tfl.layers.Layer {
-  /** @nocollapse */
-  static className = 'SpatialShuffle';
+export class SpatialShuffle extends LayerBase {
+  /** The name tfjs's serialisation knows the class by (in saved `model.json` files). */
+  static get className(): string {
+    return 'SpatialShuffle';
+  }
 
-  static {
-    // LRP: relevance is routed like the gradient, through the inverse of the row context's permutation.
-    registerLrpLayer(SpatialShuffle.className, { kind: 'structural' });
+  /** LRP: relevance is routed like the gradient, through the inverse of the row context's permutation. */
+  static get lrpDescription(): LrpLayerSpec {
+    return { kind: 'structural' };
   }
 
   /** Whether every example gets its own permutation. */

@@ -60,7 +60,12 @@ export interface DeletionInsertionOptions<M extends DeletionInsertionMode = 'bot
    */
   insertionStart?: 'blur' | number | tf.Tensor;
   /** The insertion blur: an odd kernel `size` (default 11) and `sigma` in pixels (default 5), as RISE. */
-  blur?: { size?: number; sigma?: number };
+  blur?: {
+    /** Odd kernel size in pixels (default 11). */
+    size?: number;
+    /** Standard deviation in pixels (default 5). */
+    sigma?: number;
+  };
   /**
    * Score on each perturbed input, applied to the model output before the target picks it: `'none'`
    * (default, the raw output, e.g. a logit, as every attribution of the library explains), `'softmax'`
@@ -71,12 +76,16 @@ export interface DeletionInsertionOptions<M extends DeletionInsertionMode = 'bot
 
 /** Deletion results: AUC `[N]` and curve `[N, K + 1]` (`deletionCurve[n][k]` = score after k steps). */
 export interface DeletionResult {
+  /** Area under the deletion curve, per example (lower is better). */
   deletion: tf.Tensor1D;
+  /** The score after each deletion step, per example. */
   deletionCurve: tf.Tensor2D;
 }
 /** Insertion results: AUC `[N]` and curve `[N, K + 1]` (`insertionCurve[n][k]` = score after k steps). */
 export interface InsertionResult {
+  /** Area under the insertion curve, per example (higher is better). */
   insertion: tf.Tensor1D;
+  /** The score after each insertion step, per example. */
   insertionCurve: tf.Tensor2D;
 }
 /** What {@link deletionInsertion} returns for a mode: all four tensors for `'both'`. The caller disposes them. */

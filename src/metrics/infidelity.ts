@@ -35,7 +35,9 @@ import { scoreRows } from './scored-rows';
 
 /** A perturbation `I` and the perturbed input `x̃` (Δf = f_c(x) − f_c(x̃)), both shaped like `x`. */
 export interface InfidelityPerturbationResult {
+  /** The perturbation `I`, shaped like `x`. */
   perturbation: tf.Tensor;
+  /** The perturbed input `x̃`, shaped like `x`. */
   perturbed: tf.Tensor;
 }
 

@@ -29,19 +29,25 @@ export interface Colormap {
  *   `sign = 'all'`, with matplotlib's 'green' = #008000).
  */
 export const COLORMAPS = {
+  /** Matplotlib's viridis: sequential, perceptually uniform. */
   viridis: { colors: VIRIDIS_COLORS },
+  /** Matplotlib's inferno: sequential, perceptually uniform, black to yellow. */
   inferno: { colors: INFERNO_COLORS },
+  /** Black to white. */
   gray: { colors: [0, 0, 0, 1, 1, 1] },
+  /** Blue, white, red: diverging, white at the centre (signed maps). */
   bwr: { colors: [0, 0, 1, 1, 1, 1, 1, 0, 0] },
+  /** Moreland's cool-warm: diverging, light grey at the centre. */
   coolwarm: { colors: COOLWARM_COLORS },
-  RdWhGn: { colors: [1, 0, 0, 1, 1, 1, 0, 128 / 255, 0] },
+  /** Red, white, green: diverging (Captum's default for signed maps). */
+  RdWhGn: { colors: [1, 0, 0, 1, 1, 1, 0, 0.5019607843137255 /* 128/255, a literal so the table stays side-effect free */, 0] },
 } as const satisfies Record<string, Colormap>;
 
 /** Name of a built-in colour map (see {@link COLORMAPS}). */
 export type ColormapName = keyof typeof COLORMAPS;
 
 /** The names of the built-in colour maps. */
-export const COLORMAP_NAMES = Object.keys(COLORMAPS) as readonly ColormapName[];
+export const COLORMAP_NAMES = /* @__PURE__ */ Object.keys(COLORMAPS) as readonly ColormapName[];
 
 /** Looks a colour map up by name, or validates a custom one. */
 export function resolveColormap(colormap: ColormapName | Colormap, argument = 'options.colormap'): Colormap {

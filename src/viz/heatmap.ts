@@ -36,7 +36,17 @@ export const CHANNEL_REDUCTIONS: readonly ChannelReduction[] = ['sum', 'abs-sum'
  *
  * An example whose scale is 0 (an all-zero map) is divided by 1.
  */
-export type HeatmapScale = { percentile: number; cumulative?: boolean } | { value: number };
+export type HeatmapScale =
+  | {
+      /** The percentile p in (0, 100] of each example's magnitudes that becomes its scale. */
+      percentile: number;
+      /** Captum's cumulative threshold instead of the plain percentile (default false). */
+      cumulative?: boolean;
+    }
+  | {
+      /** A fixed scale, the same for every example. */
+      value: number;
+    };
 
 /** Options of {@link heatmap}. */
 export interface HeatmapOptions {

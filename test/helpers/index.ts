@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
-/** The active backend's name: 'cpu', 'wasm' or 'webgl'. */
+/** The active backend's name: 'cpu', 'wasm', 'webgl' or 'webgpu'. */
 export const backend = (): string => tf.getBackend();
 
 /**

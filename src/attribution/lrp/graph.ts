@@ -113,7 +113,7 @@ function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<st
   if (callArgs.mask !== undefined && callArgs.mask !== null) {
     throw new GlassboxModelError(`lrp: layer "${layer.name}" (${className}) is called with a mask (e.g. from Embedding's maskZero); LRP does not support masks`);
   }
-  const spec = lrpLayerSpec(className);
+  const spec = lrpLayerSpec(layer);
   const builder = layerBuilder(layer, shapes, draft);
   let output: number;
   if (spec?.expand) {

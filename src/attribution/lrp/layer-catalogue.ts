@@ -176,9 +176,20 @@ export function registerLrpLayer(className: string, spec: LrpLayerSpec): void {
   registry.set(className, spec);
 }
 
-/** The description of a layer class, or `undefined` for a class LRP does not know. */
-export function lrpLayerSpec(className: string): LrpLayerSpec | undefined {
-  return registry.get(className);
+/**
+ * A layer class that describes its own LRP: a static `lrpDescription` (a getter, so that declaring the
+ * class has no side effect and bundlers can drop it when unused). The package's layers do this.
+ */
+export interface SelfDescribingLayerClass {
+  readonly lrpDescription?: LrpLayerSpec;
+}
+
+/**
+ * The description of a layer: the one registered for its class name (users' registrations win), else
+ * the class's own `lrpDescription`, else `undefined` for a layer LRP does not know.
+ */
+export function lrpLayerSpec(layer: tfl.layers.Layer): LrpLayerSpec | undefined {
+  return registry.get(layer.getClassName()) ?? (layer.constructor as SelfDescribingLayerClass).lrpDescription;
 }
 
 /** Validates the parts a layer and an op description share. */

@@ -36,17 +36,25 @@ export interface SlicOptions {
 
 /** An image as a typed array: `height · width · channels` values, row-major, channels last. */
 export interface PixelArray {
+  /** Pixel values in row-major, channel-last order: `data[(y · width + x) · channels + c]`. */
   data: ArrayLike<number>;
+  /** Rows. */
   height: number;
+  /** Columns. */
   width: number;
+  /** Values per pixel. */
   channels: number;
 }
 
 /** A segmentation: `labels[y · width + x]` in `0 .. count − 1`; every segment is 4-connected. */
 export interface Superpixels {
+  /** The segment of every pixel, row-major. */
   labels: Int32Array;
+  /** Number of segments. */
   count: number;
+  /** Rows. */
   height: number;
+  /** Columns. */
   width: number;
 }
 
