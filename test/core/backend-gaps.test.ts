@@ -21,8 +21,26 @@ const KERNELS = [
   'UnsortedSegmentSum',
   'MaxPoolGrad',
   'FusedBatchNorm',
+  'ResizeNearestNeighborGrad',
+  'Slice',
+  'Identity',
+  'Conv2D',
+  'FusedConv2D',
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2D',
 ];
-const GRADIENTS = ['FusedBatchNorm', 'Conv2D', 'DepthwiseConv2dNative', 'MaxPool', 'GatherV2'];
+const GRADIENTS = [
+  'FusedBatchNorm',
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'MaxPool',
+  'GatherV2',
+  'AvgPool',
+  'Greater',
+  'LogicalAnd',
+  'Relu',
+  'Relu6',
+];
 const MISSING_ON_WASM = [
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -331,7 +349,7 @@ describe('withBackendGapFixes: max pooling input gradient', () => {
 describe('withBackendGapFixes: filter gradients', () => {
   const w: Window = { shape: [2, 6, 5, 3], filter: [3, 3], strides: [2, 1], dilations: [1, 1], pad: 'same' };
 
-  it('keeps the input gradient of a fused linear conv2d exact while its filter gradient answers zeros', async () => {
+  it('keeps the input gradient of a fused linear conv2d exact while a constant filter gets zeros', async () => {
     const x = seededTensor(w.shape, 31) as tf.Tensor4D;
     const filter = seededTensor([3, 3, 3, 4], 32) as tf.Tensor4D;
     const bias = seededTensor([4], 33) as tf.Tensor1D;
@@ -341,13 +359,17 @@ describe('withBackendGapFixes: filter gradients', () => {
     const dy = seededTensor(y.shape, 34);
     const reference = conv2dReference(w, await x.data(), await filter.data(), 4, await dy.data());
     await withoutLeak(async () => {
-      const [dx, dFilter] = await withBackendGapFixes(async () =>
-        tf.grads((a, b) => sumOfProduct(conv(a, b), dy))([x, filter]),
-      );
+      const both = () => tf.grads((a, b) => sumOfProduct(conv(a, b), dy))([x, filter]);
+      // Declared constant: the filter gradient is skipped (zeros), the input gradient stays exact.
+      const [dx, dFilter] = await withBackendGapFixes(async () => both(), { constants: [filter] });
       await expectClose(dx, reference.dx, 1e-5);
       expect(Array.from(await dFilter.data()).every((v) => v === 0)).toBe(true);
       expect(dFilter.shape).toEqual(filter.shape);
-      tf.dispose([dx, dFilter]);
+      // Not a constant: both gradients are exact.
+      const [dxExact, dFilterExact] = withBackendGapFixesSync(both);
+      await expectClose(dxExact, reference.dx, 1e-5);
+      await expectClose(dFilterExact, reference.dFilter, 1e-5);
+      tf.dispose([dx, dFilter, dxExact, dFilterExact]);
     });
     tf.dispose([x, filter, bias, y, dy]);
   });
@@ -575,7 +597,7 @@ describe('withBackendGapFixes: scope', () => {
       const exact = { zeroFilterGradients: false };
       await withBackendGapFixes(async () => expect(await filterGradientSum()).toBeGreaterThan(0), exact);
       expect(await filterGradientSum()).toBe(0);
-    });
+    }, { constants: [filter] });
     expectRegistry(before);
     tf.dispose([x, filter]);
   });
@@ -588,10 +610,10 @@ describe('withBackendGapFixes: scope', () => {
 
   it('rejects a non-boolean zeroFilterGradients naming the option', async () => {
     await expect(withBackendGapFixes(async () => 1, { zeroFilterGradients: 'yes' as never })).rejects.toThrow(
-      /withBackendGapFixes: options.zeroFilterGradients must be a boolean, got string \(yes\)/,
+      /withBackendGapFixes: options.zeroFilterGradients: must be a boolean, got string \(yes\)/,
     );
     expect(() => withBackendGapFixesSync(() => 1, { zeroFilterGradients: 0 as never })).toThrow(
-      /withBackendGapFixesSync: options.zeroFilterGradients must be a boolean, got number \(0\)/,
+      /withBackendGapFixesSync: options.zeroFilterGradients: must be a boolean, got number \(0\)/,
     );
   });
 });
