@@ -33,13 +33,16 @@ export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
  * The input gradient of a pointwise (1×1, unpadded) NHWC convolution as one matrix product: the forward
  * pass is `y[n, r, c, :] = x[n, r·sh, c·sw, :] · W` with `W = w[0, 0]` (`[in, out]`), so the gradient at
  * the positions read is `dy · Wᵀ` (`[positions, out] × [out, in]`) and zero at the rows and columns a
- * stride skips. The filter is read in place (`transposeB`), so its buffer stays the same from call to
- * call.
+ * stride skips. `Wᵀ` is laid out explicitly (and, for a constant, cached): tfjs-backend-wasm 4.22 runs a
+ * product with an untransposed right-hand side on XNNPACK and keeps its prepared operator per buffer, but
+ * falls back to a plain loop, 10–30× slower, when asked to transpose it.
  */
 export function pointwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { batchSize, outHeight, outWidth, inChannels, outChannels } = info;
-  const rows = tf.reshape(dy, [batchSize * outHeight * outWidth, outChannels]);
-  const product = tf.matMul(rows, tf.reshape(filter, [inChannels, outChannels]), false, true);
+  const transposed = derivedFromConstant('pointwise input gradient: transposed filter', filter, (f) =>
+    tf.transpose(tf.reshape(f, [inChannels, outChannels])),
+  );
+  const product = tf.matMul(tf.reshape(dy, [batchSize * outHeight * outWidth, outChannels]), transposed);
   const atOutputs = tf.reshape(product, [batchSize, outHeight, outWidth, inChannels]) as tf.Tensor4D;
   if (info.strideHeight === 1 && info.strideWidth === 1 && outHeight === info.inHeight && outWidth === info.inWidth) {
     return atOutputs;
@@ -62,9 +65,9 @@ export function conv2dBackpropInputInfo(filterShape: number[], attrs: tf.NamedAt
 
 /**
  * `Conv2DBackpropInput` (NHWC) as ordinary ops: one matrix product for pointwise convolutions, the
- * forward convolution of the flipped filter otherwise. tfjs-backend-wasm 4.22's own kernel is about 10×
- * slower than its forward `Conv2D` (XNNPACK) on the same sizes, and tfjs-backend-cpu's loops are slower
- * than a matrix product for 1×1 filters.
+ * forward convolution of the flipped filter otherwise. tfjs-backend-wasm 4.22's own kernel is 10–40×
+ * slower than its XNNPACK forward convolution and matrix product on the same sizes (tfjs-backend-cpu's
+ * own kernel is as fast as either, so cpu keeps it).
  */
 export function conv2dBackpropInputKernel(backendName: string): tf.KernelConfig {
   return opKernel(tf.Conv2DBackpropInput, backendName, ({ dy, filter }, attrs) => {

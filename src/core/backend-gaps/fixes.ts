@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { exactAvgPoolGradient } from './avg-pool-gradient';
 import { BATCH_NORM_GRADIENT } from './batch-norm-gradient';
 import { completeBatchNormInputs } from './batch-norm-inputs';
+import { clipByValueGradient, relu6Gradient } from './clip-gradients';
 import { PIECEWISE_CONSTANT_KERNELS, zeroGradient } from './comparison-gradients';
 import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilterConstancy } from './constant-filters';
 import { contiguousSlice } from './contiguous-slice';
-import { conv2dBackpropInputInfo, conv2dBackpropInputKernel, isPointwise } from './conv2d-backprop-input';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseBackpropInputKernel } from './depthwise-backprop-input';
 import { dilatedConv2dGradient, dilatedDepthwiseGradient } from './dilated-convolution-gradients';
 import { conv2dBackpropFilterKernel, depthwiseBackpropFilterKernel } from './filter-gradients';
@@ -20,10 +21,11 @@ import { unsortedSegmentSumKernel } from './unsorted-segment-sum';
 const FAULTY_MAX_POOL_GRAD = new Set(['wasm']);
 /** Backends whose `ResizeNearestNeighborGrad` is wrong for batches of more than one (tfjs-backend-cpu 4.22). */
 const FAULTY_RESIZE_NEAREST_GRAD = new Set(['cpu']);
-/** Backends whose `Conv2DBackpropInput` is far slower than their forward `Conv2D` (tfjs-backend-wasm 4.22). */
+/**
+ * Backends whose `Conv2DBackpropInput` is far slower than their forward `Conv2D` and `BatchMatMul`
+ * (tfjs-backend-wasm 4.22).
+ */
 const SLOW_CONV2D_BACKPROP_INPUT = new Set(['wasm']);
-/** Backends (measured) where a pointwise convolution's input gradient is faster as one matrix product. */
-const POINTWISE_AS_MATMUL = new Set(['cpu', 'wasm']);
 
 /** Registers `build(backend)` where the backend has no such kernel, keeps the backend's own otherwise. */
 function whereMissing(
@@ -57,27 +59,19 @@ const resizeNearestNeighborGrad = replacedOn(
   resizeNearestNeighborGradKernel,
 );
 
-/**
- * NHWC input gradients of convolutions as ordinary ops where that is faster: pointwise ones as a matrix
- * product on cpu and wasm, all others through the forward convolution on wasm. Other data formats and
- * backends keep the original kernel.
- */
+/** NHWC input gradients of convolutions as ordinary ops where that is faster; other formats keep the original. */
 const conv2dBackpropInput: KernelFix = {
   kernelName: tf.Conv2DBackpropInput,
   priority: 0,
   install: (original, backendName) => {
-    const viaForward = SLOW_CONV2D_BACKPROP_INPUT.has(backendName);
-    if (original === undefined || (!viaForward && !POINTWISE_AS_MATMUL.has(backendName))) return undefined;
+    if (original === undefined || !SLOW_CONV2D_BACKPROP_INPUT.has(backendName)) return undefined;
     const replacement = conv2dBackpropInputKernel(backendName);
     return {
       config: {
         ...original,
         kernelFunc: (args) => {
-          const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-          if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return original.kernelFunc(args);
-          const filter = args.inputs.filter as tf.TensorInfo;
-          const ours = viaForward || isPointwise(conv2dBackpropInputInfo(filter.shape, args.attrs ?? {}));
-          return ours ? replacement.kernelFunc(args) : original.kernelFunc(args);
+          const format = (args.attrs as unknown as tf.Conv2DBackpropInputAttrs | undefined)?.dataFormat ?? 'NHWC';
+          return format === 'NHWC' ? replacement.kernelFunc(args) : original.kernelFunc(args);
         },
       },
     };
@@ -123,5 +117,7 @@ export const GRADIENT_FIXES: readonly GradientFix[] = [
   gradientFix(tf.Conv2D, dilatedConv2dGradient),
   gradientFix(tf.DepthwiseConv2dNative, dilatedDepthwiseGradient),
   gradientFix(tf.FusedBatchNorm, () => BATCH_NORM_GRADIENT),
+  gradientFix(tf.ClipByValue, clipByValueGradient),
+  gradientFix(tf.Relu6, relu6Gradient),
   ...PIECEWISE_CONSTANT_KERNELS.map((kernelName) => gradientFix(kernelName, zeroGradient(kernelName))),
 ];

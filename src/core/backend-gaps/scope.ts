@@ -128,8 +128,9 @@ function open(settings: Settings): () => void {
  *   convolutions, zero gradients for comparisons and logical operations, batch norm without scale or
  *   offset made differentiable (tfjs issue 2868) and its gradient without `Tile`, and filter
  *   gradients skipped where the filter is a constant (see {@link BackendGapOptions});
- * - on cpu and wasm, input gradients of 1×1 convolutions as one matrix product, and on wasm those of
- *   other convolutions through the forward convolution (XNNPACK).
+ * - on wasm, input gradients of 1×1 convolutions as one matrix product and those of other convolutions
+ *   through the forward convolution (both XNNPACK), and an `Identity` that shares data instead of
+ *   copying it.
  *
  * Scopes nest and overlap safely (two attributions awaiting at once): installs are reference-counted
  * per registry entry and undone when the last scope using them closes. While this asynchronous scope
