@@ -140,3 +140,27 @@ export async function expectKernel(
   output.dispose();
 }
 
+
+/**
+ * y and dL/dx of L = Σ dy ⊙ avgPool(x), TensorFlow's convention: each window averages its real
+ * (unpadded) cells.
+ */
+export function avgPoolReference(w: Window, x: Values, dy: Values) {
+  const channels = w.shape[3];
+  const [batch, oh, ow] = forEachTap(w, () => undefined);
+  const yShape = [batch, oh, ow, channels];
+  const count = new Float64Array(batch * oh * ow);
+  forEachTap(w, (n, oy, ox) => count[(n * oh + oy) * ow + ox]++);
+  const y = new Float64Array(batch * oh * ow * channels);
+  const dx = new Float64Array(x.length);
+  forEachTap(w, (n, oy, ox, _ky, _kx, iy, ix) => {
+    const cells = count[(n * oh + oy) * ow + ox];
+    for (let c = 0; c < channels; c++) {
+      const out = at4(yShape, n, oy, ox, c);
+      const index = at4(w.shape, n, iy, ix, c);
+      y[out] += x[index] / cells;
+      dx[index] += dy[out] / cells;
+    }
+  });
+  return { y, dx, yShape };
+}

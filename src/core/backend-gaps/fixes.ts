@@ -20,7 +20,7 @@ import { unsortedSegmentSumKernel } from './unsorted-segment-sum';
 /** Backends whose own `MaxPoolGrad` is wrong (all-non-positive windows, tfjs-backend-wasm 4.22). */
 const FAULTY_MAX_POOL_GRAD = new Set(['wasm']);
 /** Backends whose `ResizeNearestNeighborGrad` is wrong for batches of more than one (tfjs-backend-cpu 4.22). */
-const FAULTY_RESIZE_NEAREST_GRAD = new Set(['cpu']);
+const FAULTY_BATCHED_RESIZE_NEAREST_GRAD = new Set(['cpu']);
 /**
  * Backends whose `Conv2DBackpropInput` is far slower than their forward `Conv2D` and `BatchMatMul`
  * (tfjs-backend-wasm 4.22).
@@ -53,11 +53,27 @@ function replacedOn(where: ReadonlySet<string>, kernelName: string, build: (back
 const depthwiseBackpropInput = whereMissing(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputKernel);
 const unsortedSegmentSum = whereMissing(tf.UnsortedSegmentSum, unsortedSegmentSumKernel);
 const maxPoolGrad = replacedOn(FAULTY_MAX_POOL_GRAD, tf.MaxPoolGrad, maxPoolGradKernel);
-const resizeNearestNeighborGrad = replacedOn(
-  FAULTY_RESIZE_NEAREST_GRAD,
-  tf.ResizeNearestNeighborGrad,
-  resizeNearestNeighborGradKernel,
-);
+/**
+ * Exact nearest-neighbour resize gradients: always on cpu, and with `halfPixelCenters` on every backend
+ * (tfjs 4.22's cpu and wasm kernels ignore it; the layers of tfjs-layers never set it).
+ */
+const resizeNearestNeighborGrad: KernelFix = {
+  kernelName: tf.ResizeNearestNeighborGrad,
+  priority: 0,
+  install: (original, backendName) => {
+    const exact = resizeNearestNeighborGradKernel(backendName);
+    if (original === undefined || FAULTY_BATCHED_RESIZE_NEAREST_GRAD.has(backendName)) return { config: exact };
+    return {
+      config: {
+        ...original,
+        kernelFunc: (args) => {
+          const { halfPixelCenters } = args.attrs as unknown as tf.ResizeNearestNeighborGradAttrs;
+          return halfPixelCenters ? exact.kernelFunc(args) : original.kernelFunc(args);
+        },
+      },
+    };
+  },
+};
 
 /** NHWC input gradients of convolutions as ordinary ops where that is faster; other formats keep the original. */
 const conv2dBackpropInput: KernelFix = {

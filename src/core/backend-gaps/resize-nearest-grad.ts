@@ -16,8 +16,8 @@ function sourceIndices(inSize: number, outSize: number, alignCorners: boolean, h
 /**
  * `ResizeNearestNeighborGrad` (the gradient of `tf.image.resizeNearestNeighbor`, tfjs-layers'
  * `upSampling2d` and `resizing` layers), replacing tfjs-backend-cpu 4.22's kernel, which offsets `dy`
- * by the input's batch stride instead of its own (wrong for every example after the first) and ignores
- * `halfPixelCenters`.
+ * by the input's batch stride instead of its own (wrong for every example after the first), and the
+ * kernels that ignore `halfPixelCenters` (cpu's and wasm's).
  *
  * The forward pass copies `x[n, r(o), c(p), d]` to `y[n, o, p, d]`, so
  * `dx[n, h, w, d] = Σ_{o : r(o) = h} Σ_{p : c(p) = w} dy[n, o, p, d]`: with the one-hot matrices
