@@ -131,7 +131,7 @@ describe('backward-pass failures leak nothing', () => {
         },
       };
     };
-    const refusing = tf.customGrad(forward as unknown as tf.CustomGradientFunc<tf.Tensor>) as (v: tf.Tensor) => tf.Tensor;
+    const refusing = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as (v: tf.Tensor) => tf.Tensor;
     const x = seededTensor([3], 154);
     const error = failureOf(() => inputGradient(withSavedTensors(refusing), x));
     expect(error).toBeInstanceOf(BackwardPassError);
