@@ -102,6 +102,8 @@ describe('withBackendGapFixes: convolution input gradient through the forward co
   const cases: (Omit<Window, 'shape' | 'dilations'> & { shape: Window['shape'] })[] = [
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [1, 1], pad: 'same' },
     { shape: [2, 7, 6, 3], filter: [1, 1], strides: [1, 1], pad: 'valid' },
+    { shape: [2, 7, 6, 3], filter: [1, 1], strides: [2, 2], pad: 'same' },
+    { shape: [1, 8, 5, 2], filter: [1, 1], strides: [2, 3], pad: 'valid' },
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 2], pad: 'same' },
     { shape: [1, 8, 8, 2], filter: [2, 3], strides: [2, 1], pad: 'valid' },
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 1], pad: [[2, 0], [1, 1]] },
