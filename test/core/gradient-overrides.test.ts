@@ -134,6 +134,47 @@ describe('gradient overrides: guided backpropagation and deconvolution', () => {
   });
 });
 
+describe('gradient overrides: a rule reading a stacked reference batch (DeepLift rescale)', () => {
+  it('attributions of the rescale rule on [x; x0] sum to f(x) − f(x0)', async () => {
+    // Rescale at a ReLU run on [inputs; references]: multiplier m = (relu(a) − relu(b)) / (a − b) for the
+    // input half a and the reference half b (the gradient where a ≈ b); the reference half gets none.
+    const rescale: GradientOverride = {
+      kernelName: 'Relu',
+      gradient: () => ({
+        inputsToSave: ['x'],
+        gradFunc: (dy, [stacked]) => ({
+          x: () => {
+            const half = stacked.shape[0] / 2;
+            const [a, b] = tf.split(stacked, 2, 0);
+            const difference = tf.sub(a, b);
+            const close = tf.less(tf.abs(difference), 1e-7);
+            const ratio = tf.div(tf.sub(tf.relu(a), tf.relu(b)), tf.where(close, tf.onesLike(difference), difference));
+            const multiplier = tf.where(close, tf.step(a), ratio);
+            const [dyA] = tf.split(dy as tf.Tensor, 2, 0);
+            return tf.concat([tf.mul(dyA, multiplier), tf.zeros([half, ...stacked.shape.slice(1)])], 0);
+          },
+        }),
+      }),
+    };
+    const net = tinyNet(tf.relu);
+    const x = tf.tensor2d([X, [0.3, 0.4, -1]]);
+    const reference = tf.tensor2d([[0.2, -0.1, 0.3], [0.3, 0.4, -1]]);
+    const perExample = (v: tf.Tensor) => tf.stack([0, 1].map((i) => net.score(tf.slice(v, [i, 0], [1, 3]))));
+    // The net runs once on the stacked batch (its score sums the rows), so the ReLU sees both halves.
+    const multipliers = withBackendGapFixesSync(
+      () => tf.slice(tf.grad(net.score)(tf.concat([x, reference], 0)), [0, 0], [2, 3]),
+      { gradients: [rescale] },
+    );
+    const attributions = tf.sum(tf.mul(tf.sub(x, reference), multipliers), 1);
+    const delta = tf.sub(perExample(x), perExample(reference));
+    await expectClose(attributions, delta, 1e-6);
+    // The second example equals its reference: zero attribution.
+    expect(Math.abs((await attributions.data())[1])).toBe(0);
+    tf.dispose([x, reference, multipliers, attributions, delta]);
+    net.dispose();
+  });
+});
+
 describe('gradient overrides: the scope', () => {
   const doubleRelu: GradientOverride = {
     kernelName: 'Relu',

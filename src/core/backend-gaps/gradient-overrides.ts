@@ -16,6 +16,10 @@ export type GradientRule = Omit<tf.GradConfig, 'kernelName'>;
  * returns the rule to use instead: `gradFunc(dy, saved, attrs)` returns one thunk per input, `saved`
  * holds the inputs named in `inputsToSave` (all of them with `saveAllInputs`) followed by the outputs
  * flagged in `outputsToSave`. Returning `undefined` keeps the gradient as it is.
+ *
+ * A rule sees the whole batch the kernel ran on, so a method that runs inputs and references stacked
+ * (DeepLift's rescale rule on `[x; x₀]`) can read both halves of the saved input, e.g.
+ * `m = (f(a) − f(b)) / (a − b)` for the halves `a`, `b` of `x`.
  */
 export interface GradientOverride {
   /** The kernel whose gradient is replaced, e.g. `'Relu'` (tfjs exports the names: `tf.Relu`). */
