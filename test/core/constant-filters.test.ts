@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelCache, withBackendGapFixesSync } from '../../src/core/backend-gaps';
+import { guardedGradients, KernelCache, withBackendGapFixesSync } from '../../src/core/backend-gaps';
 import { derivedFromConstant } from '../../src/core/backend-gaps/scope-context';
 import { inputGradient } from '../../src/core/input-gradient';
 import { backend, expectClose, expectNoLeak, seededTensor } from '../helpers';
@@ -52,6 +52,55 @@ describe('filter gradients skipped only for constant filters', () => {
     const dx = inputGradient(both, x);
     await expectClose(dx, expected, 1e-5);
     tf.dispose([x, weights, skipped, expected, dx]);
+  });
+});
+
+/**
+ * Runs `run` in the scope with a spy on the filter-gradient kernel the scope installed, and returns, per
+ * call, whether the kernel answered zeros.
+ */
+function filterGradientAnswers(run: () => tf.Tensor[]): { answers: boolean[]; gradients: tf.Tensor[] } {
+  const answers: boolean[] = [];
+  const gradients = withBackendGapFixesSync(() => {
+    const name = tf.Conv2DBackpropFilter;
+    const installed = tf.getKernel(name, tf.getBackend()) as tf.KernelConfig;
+    tf.unregisterKernel(name, tf.getBackend());
+    tf.registerKernel({
+      ...installed,
+      kernelFunc: (args) => {
+        const output = installed.kernelFunc(args) as tf.TensorInfo;
+        const values = (args.backend as tf.KernelBackend).readSync(output.dataId) as Float32Array;
+        answers.push(values.every((value) => value === 0));
+        return output;
+      },
+    });
+    try {
+      return run();
+    } finally {
+      tf.unregisterKernel(name, tf.getBackend());
+      tf.registerKernel(installed);
+    }
+  });
+  return { answers, gradients };
+}
+
+describe('filter gradients skipped for filters that do not depend on the differentiated inputs', () => {
+  it("a GraphModel's plain-tensor filter: skipped in guardedGradients, exact when it is differentiated too", async () => {
+    const x = seededTensor([1, 5, 5, 2], 165) as tf.Tensor4D;
+    const filter = seededTensor([3, 3, 2, 3], 166) as tf.Tensor4D;
+    const conv = (v: tf.Tensor, f: tf.Tensor) =>
+      tf.sum(tf.square(tf.fused.conv2d({ x: v as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same' })));
+    const onlyX = filterGradientAnswers(() => guardedGradients((v) => conv(v, filter), [x]));
+    expect(onlyX.answers).toEqual([true]);
+    const both = filterGradientAnswers(() => guardedGradients(conv, [x, filter]));
+    expect(both.answers).toEqual([false]);
+    const expected = referenceGradient((f) => conv(x, f) as tf.Scalar, filter);
+    await expectClose(both.gradients[1], expected, 1e-5);
+    await expectClose(onlyX.gradients[0], both.gradients[0], 1e-6);
+    // Around a plain tf.grad only declared constants are skipped.
+    const plain = filterGradientAnswers(() => [tf.grad((v: tf.Tensor) => conv(v, filter) as tf.Scalar)(x)]);
+    expect(plain.answers).toEqual([false]);
+    tf.dispose([x, filter, expected, ...onlyX.gradients, ...both.gradients, ...plain.gradients]);
   });
 });
 

@@ -7,27 +7,13 @@
  * during the backward pass but leaves the tensors it saved for it alive and its tape set
  * (`engine.state.activeTape`): 22–1111 tensors per failed call on real models. tfjs offers no public way
  * to release them, nor to learn which tape node failed, so this module reads and edits the engine's own
- * tape through the public `tf.engine()` object (never a backend's internals): it disposes the saved
- * tensors of a tape abandoned by a failure and clears the tape, and it wraps each recorded node's
- * gradient function so that a failure is reported with the node's kernel name.
+ * tape through the public `tf.engine()` object (never a backend's internals, see `engine-tape.ts`): it
+ * disposes the saved tensors of a tape abandoned by a failure and clears the tape, and it wraps each
+ * recorded node's gradient function so that a failure is reported with the node's kernel name.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-/** The part of tfjs's engine state this module reads (public fields of `tf.engine().state`). */
-interface TapeState {
-  activeTape: TapeNode[] | null;
-  gradientDepth: number;
-}
-
-interface TapeNode {
-  id: number;
-  kernelName: string;
-  gradient?: (dys: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-  saved?: tf.Tensor[];
-}
-
-const tapeState = (): TapeState => tf.engine().state as unknown as TapeState;
+import { type TapeNode, tapeState } from './engine-tape';
 
 /** A gradient computation failed in the backward pass of one kernel. */
 export class BackwardPassError extends Error {
@@ -116,22 +102,5 @@ export function labelTape(): void {
       }
       return guarded;
     };
-  }
-}
-
-/**
- * `tf.grads(f)(xs)` that leaks nothing when the forward or backward pass throws and reports a failed
- * gradient function as a {@link BackwardPassError}. `f` must return a scalar (or pass `dy`).
- */
-export function guardedGradients(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor): tf.Tensor[] {
-  const release = watchTape();
-  try {
-    return tf.grads((...vs: tf.Tensor[]) => {
-      const y = f(...vs);
-      labelTape();
-      return y;
-    })(xs, dy);
-  } catch (error) {
-    throw release(error);
   }
 }

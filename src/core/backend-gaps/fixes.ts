@@ -4,7 +4,7 @@ import { BATCH_NORM_GRADIENT } from './batch-norm-gradient';
 import { completeBatchNormInputs } from './batch-norm-inputs';
 import { clipByValueGradient, relu6Gradient } from './clip-gradients';
 import { PIECEWISE_CONSTANT_KERNELS, zeroGradient } from './comparison-gradients';
-import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilterConstancy } from './constant-filters';
+import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilters } from './constant-filters';
 import { contiguousSlice } from './contiguous-slice';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseBackpropInputKernel } from './depthwise-backprop-input';
@@ -105,7 +105,7 @@ const exactConv2dFilter = whereMissing(tf.Conv2DBackpropFilter, conv2dBackpropFi
 const exactDepthwiseFilter = whereMissing(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterKernel, 2);
 const constantConv2dFilter = constantFilterGradient(tf.Conv2DBackpropFilter);
 const constantDepthwiseFilter = constantFilterGradient(tf.DepthwiseConv2dNativeBackpropFilter);
-const filterConstancy = FORWARD_CONVOLUTIONS.map(noteFilterConstancy);
+const filterNotes = FORWARD_CONVOLUTIONS.map(noteFilters);
 
 /**
  * The kernel fixes a scope installs, given whether filter gradients may be skipped where the filter is
@@ -122,7 +122,7 @@ export function kernelFixes(skipConstantFilterGradients: boolean): KernelFix[] {
     contiguousSlice,
     sharedIdentity,
     ...(skipConstantFilterGradients
-      ? [...filterConstancy, constantConv2dFilter, constantDepthwiseFilter]
+      ? [...filterNotes, constantConv2dFilter, constantDepthwiseFilter]
       : [exactConv2dFilter, exactDepthwiseFilter]),
   ];
 }

@@ -10,19 +10,22 @@ import { enterScope } from './scope-context';
 /** Options of {@link withBackendGapFixes} and {@link withBackendGapFixesSync}. */
 export interface BackendGapOptions {
   /**
-   * Let convolutions skip their filter gradient where the filter is a constant (a registered
-   * `tf.Variable`, which holds every tfjs-layers weight, or one of `constants`); elsewhere, e.g. a filter
-   * computed from the input, it stays exact. Default `true`: tfjs's fused convolution (every tfjs-layers
-   * `conv2d` with a linear activation) computes its filter gradient eagerly, which costs most of the time
-   * of an input gradient (MobileNetV2-like stack at 224×224, batch 1: 54 s → 4.8 s on cpu, 4.7 s → 1.2 s
-   * on wasm; `bench/backend-gaps.ts`). Set `false` if code inside the scope needs the gradients of
-   * weights (training); backends that lack the filter-gradient kernels (wasm) then get exact ones.
+   * Let convolutions skip their filter gradient where nobody needs it, i.e. where the filter is a
+   * constant of the gradient computation; elsewhere, e.g. a filter computed from the input, it stays
+   * exact. Inside {@link guardedGradients} that is every filter not computed from the differentiated
+   * inputs (tfjs-layers weights, a GraphModel's weights); around a plain `tf.grad`, the registered
+   * `tf.Variable`s (which hold every tfjs-layers weight) and `constants`. Default `true`: tfjs's fused
+   * convolution (every tfjs-layers `conv2d` with a linear activation, a GraphModel's fused convolutions)
+   * computes its filter gradient eagerly, which costs most of the time of an input gradient
+   * (MobileNetV2-like stack at 96×96, batch 1: 10.0 s → 1.5 s on cpu, 0.52 s → 0.22 s on wasm;
+   * `bench/backend-gaps.ts`). Set `false` if code inside the scope needs the gradients of weights
+   * (training); backends that lack the filter-gradient kernels (wasm) then get exact ones.
    */
   zeroFilterGradients?: boolean;
   /**
    * Tensors that are constants of the computation beyond the registered variables, e.g. a GraphModel's
-   * weights: filter gradients of convolutions whose filter is one of them are skipped, and their
-   * derived forms may be cached.
+   * weights: tensors derived from them (flipped filters) may be cached, and around a plain `tf.grad`
+   * the filter gradients of convolutions whose filter is one of them are skipped.
    */
   constants?: readonly tf.Tensor[];
   /**
