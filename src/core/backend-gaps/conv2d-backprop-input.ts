@@ -24,7 +24,7 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: 
 }
 
 /** Whether a convolution is pointwise: a 1×1 filter and no padding (1×1 'same' and 'valid' pad nothing). */
-export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
+function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
   return info.filterHeight === 1 && info.filterWidth === 1 && top === 0 && bottom === 0 && left === 0 && right === 0;
 }
@@ -37,7 +37,7 @@ export function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
  * product with an untransposed right-hand side on XNNPACK and keeps its prepared operator per buffer, but
  * falls back to a plain loop, 10–30× slower, when asked to transpose it.
  */
-export function pointwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+function pointwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { batchSize, outHeight, outWidth, inChannels, outChannels } = info;
   const transposed = derivedFromConstant('pointwise input gradient: transposed filter', filter, (f) =>
     tf.transpose(tf.reshape(f, [inChannels, outChannels])),
@@ -51,7 +51,7 @@ export function pointwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, inf
 }
 
 /** The geometry of a `Conv2DBackpropInput` call (NHWC). */
-export function conv2dBackpropInputInfo(filterShape: number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
+function conv2dBackpropInputInfo(filterShape: number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
   const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   return tf.backend_util.computeConv2DInfo(
     inputShape,
