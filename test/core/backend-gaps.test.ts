@@ -182,6 +182,18 @@ describe('withBackendGapFixes: max pooling input gradient', () => {
     await expectKernel(maxPoolGradKernel, { dy: ones, input: x, output: y }, attrs, firstOfEach, 0);
     tf.dispose([x, ones, dx, y]);
   });
+
+  it('breaks ties in overlapping windows like the definition (first maximum, row-major)', async () => {
+    // Values in {−1, 0, 1}: many windows hold their maximum more than once.
+    const w: Window = { shape: [2, 6, 7, 2], filter: [3, 3], strides: [2, 2], dilations: [1, 1], pad: 'same' };
+    const x = tf.round(seededTensor(w.shape, 23)) as tf.Tensor4D;
+    const y = tf.maxPool(x, w.filter, w.strides, 'same');
+    const dy = seededTensor(y.shape, 24);
+    const reference = maxPoolReference(w, await x.data(), await dy.data());
+    const attrs = { filterSize: w.filter, strides: w.strides, pad: w.pad };
+    await expectKernel(maxPoolGradKernel, { dy, input: x, output: y }, attrs, reference.dx, 1e-6);
+    tf.dispose([x, y, dy]);
+  });
 });
 
 describe('withBackendGapFixes: filter gradients', () => {
