@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { guardedGradients, KernelCache, withBackendGapFixesSync } from '../../src/core/backend-gaps';
-import { derivedFromConstant } from '../../src/core/backend-gaps/scope-context';
+import { derivedFromConstants } from '../../src/core/backend-gaps/scope-context';
 import { inputGradient } from '../../src/core/input-gradient';
 import { backend, expectClose, expectNoLeak, seededTensor } from '../helpers';
 import { expectRegistry, snapshotRegistry } from './registry';
@@ -114,17 +114,17 @@ describe('KernelCache', () => {
       return tf.mul(t, 2);
     };
     const before = tf.memory().numTensors;
-    const first = cache.derived('double', source, derive);
-    const again = tf.tidy(() => cache.derived('double', source, derive));
+    const first = cache.derived('double', [source], derive);
+    const again = tf.tidy(() => cache.derived('double', [source], derive));
     expect(again).toBe(first);
     expect(calls).toBe(1);
-    cache.derived('other kind', source, derive);
+    cache.derived('other kind', [source], derive);
     expect(cache.size).toBe(2);
     expect(tf.memory().numTensors).toBe(before + 2);
     await expectClose(first, [2, 4, 6], 0);
     cache.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => cache.derived('double', source, derive)).toThrow(/KernelCache: the cache was disposed/);
+    expect(() => cache.derived('double', [source], derive)).toThrow(/KernelCache: the cache was disposed/);
     source.dispose();
   });
 
@@ -135,18 +135,22 @@ describe('KernelCache', () => {
     const cache = new KernelCache();
     withBackendGapFixesSync(
       () => {
-        for (const source of [constant, variable, computed]) derivedFromConstant('negated', source, tf.neg);
+        for (const source of [constant, variable, computed]) derivedFromConstants('negated', [source], tf.neg);
+        derivedFromConstants('sum', [constant, computed], tf.add);
+        derivedFromConstants('sum', [constant, variable], tf.add);
       },
       { cache, constants: [constant] },
     );
-    expect(cache.size).toBe(2);
+    // negated(constant), negated(variable) and constant + variable; nothing computed from `computed`.
+    expect(cache.size).toBe(3);
     cache.dispose();
     tf.dispose([constant, variable, computed]);
   });
 
-  it('gives the same input gradient with and without a cache; wasm caches its flipped filters', async () => {
+  it('gives the same input gradient with and without a cache, which holds the derived constants', async () => {
     const input = tfl.input({ shape: [8, 8, 3] });
     let h = tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(input);
+    h = tfl.layers.batchNormalization({ movingVarianceInitializer: 'ones', gammaInitializer: 'glorotNormal' }).apply(h);
     h = tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(h);
     h = tfl.layers.conv2d({ filters: 5, kernelSize: 1 }).apply(h);
     const output = tfl.layers.dense({ units: 2 }).apply(tfl.layers.flatten().apply(h)) as tfl.SymbolicTensor;
@@ -161,8 +165,9 @@ describe('KernelCache', () => {
     await expectClose(cached, plain, 1e-6);
     await expectClose(again, plain, 1e-6);
     expect(cache.size).toBe(size);
-    // wasm: one flipped 3×3 filter, one flipped depthwise filter, one transposed 1×1 filter.
-    expect(size).toBe(backend() === 'wasm' ? 3 : 0);
+    // Every backend: the batch norm factor γ/√(σ² + ε); wasm also one flipped 3×3 filter, one flipped
+    // depthwise filter and one transposed 1×1 filter.
+    expect(size).toBe(backend() === 'wasm' ? 4 : 1);
     cache.dispose();
     tf.dispose([x, plain, cached, again]);
     model.dispose();

@@ -67,6 +67,14 @@ describe('fast gradients: clipping activations', () => {
     });
   }
 
+  it("Relu matches tfjs's gradient", async () => {
+    const x = tf.tensor2d(values, [3, 4]);
+    const dy = seededTensor([3, 4], 189);
+    const { tfjs, ours } = await expectNoLeak(() => bothWays(tf.relu, [x], dy));
+    await expectClose(ours[0], tfjs[0], 0);
+    tf.dispose([x, dy, ...tfjs, ...ours]);
+  });
+
   it("Relu6 matches tfjs's gradient", async () => {
     const x = tf.tensor2d(values, [3, 4]);
     const dy = seededTensor([3, 4], 185);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradientRule } from './gradient-overrides';
+import { derivedFromConstants } from './scope-context';
 
 /** Sums a gradient shaped like the broadcast result back onto an input of shape `shape`. */
 function reducedTo(gradient: tf.Tensor, shape: number[]): tf.Tensor {
@@ -15,7 +16,8 @@ function reducedTo(gradient: tf.Tensor, shape: number[]): tf.Tensor {
  *   inputs need a gradient; on tfjs-backend-wasm that `Tile` alone took half of a MobileNetV2 saliency;
  * - `dμ = Σ −dy·γ·s`, `dσ² = Σ −½·dy·γ·(x − μ)·s³`, `dγ = Σ dy·(x − μ)·s`, `dβ = Σ dy`, summed over the
  *   axes each input was broadcast along and computed only when asked for.
- * A missing scale counts as 1 (tfjs's own convention).
+ * A missing scale counts as 1 (tfjs's own convention). The factor `γ·s` of a model's constant
+ * parameters is computed once per call when the scope has a {@link KernelCache}.
  */
 export const BATCH_NORM_GRADIENT: GradientRule = {
   inputsToSave: ['x', 'mean', 'variance', 'scale', 'offset'],
@@ -29,18 +31,24 @@ export const BATCH_NORM_GRADIENT: GradientRule = {
     ];
     const g = dy as tf.Tensor;
     const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
-    const inverseStd = tf.rsqrt(tf.add(variance, varianceEpsilon));
+    const inverseStd = () => tf.rsqrt(tf.add(variance, varianceEpsilon));
     const scaled = (t: tf.Tensor) => (scale === undefined ? t : tf.mul(t, scale));
     const centred = () => tf.sub(x, mean);
     const gradients: Record<string, () => tf.Tensor> = {
-      x: () => tf.mul(g, scaled(inverseStd)),
-      mean: () => reducedTo(tf.mul(g, tf.neg(scaled(inverseStd))), mean.shape),
+      x: () => {
+        const parameters = scale === undefined ? [variance] : [variance, scale];
+        const factor = derivedFromConstants(`batch norm gradient: γ/√(σ² + ${varianceEpsilon})`, parameters, () =>
+          scaled(inverseStd()),
+        );
+        return tf.mul(g, factor);
+      },
+      mean: () => reducedTo(tf.mul(g, tf.neg(scaled(inverseStd()))), mean.shape),
       variance: () => {
-        const factor = tf.mul(scaled(tf.pow(inverseStd, 3)), -0.5);
+        const factor = tf.mul(scaled(tf.pow(inverseStd(), 3)), -0.5);
         return reducedTo(tf.mul(tf.mul(g, centred()), factor), variance.shape);
       },
     };
-    if (scale !== undefined) gradients.scale = () => reducedTo(tf.mul(tf.mul(g, centred()), inverseStd), scale.shape);
+    if (scale !== undefined) gradients.scale = () => reducedTo(tf.mul(tf.mul(g, centred()), inverseStd()), scale.shape);
     if (offset !== undefined) gradients.offset = () => reducedTo(g, offset.shape);
     return gradients;
   },

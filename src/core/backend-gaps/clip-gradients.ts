@@ -48,3 +48,15 @@ export function relu6Gradient(original: tf.GradConfig | undefined): GradientRule
     },
   };
 }
+
+/**
+ * The gradient of `Relu`, `dx = dy · step(x)` (`step(x) = 1[x > 0]`): tfjs's own without its cast of
+ * `step(x)` to float32, which it already is for float input (one kernel call fewer per ReLU).
+ */
+export function reluGradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+  if (original === undefined) return undefined;
+  return {
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, x.dtype === 'float32' ? tf.step(x) : tf.cast(tf.step(x), 'float32')) }),
+  };
+}

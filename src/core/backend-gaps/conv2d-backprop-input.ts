@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
-import { derivedFromConstant } from './scope-context';
+import { derivedFromConstants } from './scope-context';
 import { placeWindowTap, spreadForInputGradient } from './strided-windows';
 
 /**
@@ -17,7 +17,7 @@ import { placeWindowTap, spreadForInputGradient } from './strided-windows';
  */
 export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const padded = spreadForInputGradient(dy, info);
-  const flipped = derivedFromConstant('conv2d input gradient: flipped filter', filter, (f) =>
+  const flipped = derivedFromConstants('conv2d input gradient: flipped filter', [filter], (f) =>
     tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]),
   ) as tf.Tensor4D;
   return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', [info.dilationHeight, info.dilationWidth]);
@@ -39,7 +39,7 @@ function isPointwise(info: tf.backend_util.Conv2DInfo): boolean {
  */
 function pointwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { batchSize, outHeight, outWidth, inChannels, outChannels } = info;
-  const transposed = derivedFromConstant('pointwise input gradient: transposed filter', filter, (f) =>
+  const transposed = derivedFromConstants('pointwise input gradient: transposed filter', [filter], (f) =>
     tf.transpose(tf.reshape(f, [inChannels, outChannels])),
   );
   const product = tf.matMul(tf.reshape(dy, [batchSize * outHeight * outWidth, outChannels]), transposed);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
-import { derivedFromConstant } from './scope-context';
+import { derivedFromConstants } from './scope-context';
 import { spreadForInputGradient } from './strided-windows';
 
 /**
@@ -18,7 +18,7 @@ import { spreadForInputGradient } from './strided-windows';
 export function depthwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const [fh, fw, channels, multiplier] = filter.shape;
   const padded = spreadForInputGradient(dy, info);
-  const flipped = derivedFromConstant('depthwise input gradient: flipped filter', filter, (f) =>
+  const flipped = derivedFromConstants('depthwise input gradient: flipped filter', [filter], (f) =>
     tf.reshape(tf.reverse(f, [0, 1]), [fh, fw, channels * multiplier, 1]),
   ) as tf.Tensor4D;
   const perProduct = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', [info.dilationHeight, info.dilationWidth]);

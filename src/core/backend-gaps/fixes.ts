@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { exactAvgPoolGradient } from './avg-pool-gradient';
 import { BATCH_NORM_GRADIENT } from './batch-norm-gradient';
 import { completeBatchNormInputs } from './batch-norm-inputs';
-import { clipByValueGradient, relu6Gradient } from './clip-gradients';
+import { clipByValueGradient, relu6Gradient, reluGradient } from './clip-gradients';
 import { PIECEWISE_CONSTANT_KERNELS, zeroGradient } from './comparison-gradients';
 import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilters } from './constant-filters';
 import { contiguousSlice } from './contiguous-slice';
@@ -135,5 +135,6 @@ export const GRADIENT_FIXES: readonly GradientFix[] = [
   gradientFix(tf.FusedBatchNorm, () => BATCH_NORM_GRADIENT),
   gradientFix(tf.ClipByValue, clipByValueGradient),
   gradientFix(tf.Relu6, relu6Gradient),
+  gradientFix(tf.Relu, reluGradient),
   ...PIECEWISE_CONSTANT_KERNELS.map((kernelName) => gradientFix(kernelName, zeroGradient(kernelName))),
 ];

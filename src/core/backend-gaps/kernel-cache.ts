@@ -12,36 +12,42 @@ import * as tf from '@tensorflow/tfjs-core';
  * it (tfjs-backend-wasm keeps its XNNPACK operators per filter buffer).
  */
 export class KernelCache {
-  private readonly entries = new Map<string, Map<object, tf.Tensor>>();
+  private readonly entries = new Map<string, tf.Tensor>();
+  /** A number for each source data seen, to build entry keys. */
+  private readonly dataNumbers = new Map<object, number>();
   private disposed = false;
 
   /** How many derived tensors the cache holds. */
   get size(): number {
-    let count = 0;
-    for (const byData of this.entries.values()) count += byData.size;
-    return count;
+    return this.entries.size;
   }
 
   /**
-   * The tensor `derive(source)`, computed on the first request for this `kind` of derivation and this
-   * source data and kept (outside every `tf.tidy`) until {@link KernelCache.dispose}.
+   * The tensor `derive(...sources)`, computed on the first request for this `kind` of derivation and
+   * the data of these sources, and kept (outside every `tf.tidy`) until {@link KernelCache.dispose}.
    */
-  derived(kind: string, source: tf.Tensor, derive: (source: tf.Tensor) => tf.Tensor): tf.Tensor {
+  derived(kind: string, sources: readonly tf.Tensor[], derive: (...sources: tf.Tensor[]) => tf.Tensor): tf.Tensor {
     if (this.disposed) throw new Error('KernelCache: the cache was disposed; create a new one per attribution call');
-    let byData = this.entries.get(kind);
-    if (byData === undefined) this.entries.set(kind, (byData = new Map()));
-    let tensor = byData.get(source.dataId);
+    const key = [kind, ...sources.map((source) => this.numberOf(source.dataId))].join('|');
+    let tensor = this.entries.get(key);
     if (tensor === undefined || tensor.isDisposed) {
-      tensor = tf.keep(tf.tidy(() => derive(source)));
-      byData.set(source.dataId, tensor);
+      tensor = tf.keep(tf.tidy(() => derive(...sources)));
+      this.entries.set(key, tensor);
     }
     return tensor;
   }
 
   /** Frees every derived tensor; the cache cannot be used afterwards. */
   dispose(): void {
-    for (const byData of this.entries.values()) for (const tensor of byData.values()) tensor.dispose();
+    for (const tensor of this.entries.values()) tensor.dispose();
     this.entries.clear();
+    this.dataNumbers.clear();
     this.disposed = true;
+  }
+
+  private numberOf(dataId: object): number {
+    let number = this.dataNumbers.get(dataId);
+    if (number === undefined) this.dataNumbers.set(dataId, (number = this.dataNumbers.size));
+    return number;
   }
 }

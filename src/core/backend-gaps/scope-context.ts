@@ -43,14 +43,18 @@ export function isConstantData(dataId: object): boolean {
 }
 
 /**
- * `derive(source)`, taken from the innermost open scope's {@link KernelCache} when `source` is a
- * constant (computed once per call), computed afresh otherwise. The result may be a cached tensor:
+ * `derive(...sources)`, taken from the innermost open scope's {@link KernelCache} when every source is
+ * a constant (computed once per call), computed afresh otherwise. The result may be a cached tensor:
  * never dispose it.
  */
-export function derivedFromConstant(kind: string, source: tf.Tensor, derive: (source: tf.Tensor) => tf.Tensor): tf.Tensor {
+export function derivedFromConstants(
+  kind: string,
+  sources: readonly tf.Tensor[],
+  derive: (...sources: tf.Tensor[]) => tf.Tensor,
+): tf.Tensor {
   const cache = innermostCache();
-  if (cache === undefined || !isConstantData(source.dataId)) return derive(source);
-  return cache.derived(kind, source, derive);
+  if (cache === undefined || !sources.every((source) => isConstantData(source.dataId))) return derive(...sources);
+  return cache.derived(kind, sources, derive);
 }
 
 function innermostCache(): KernelCache | undefined {
