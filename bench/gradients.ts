@@ -4,6 +4,9 @@
  * - IG(1 example, steps n, batchSize n) / saliency(batch n): both run n inputs forward and backward in
  *   one chunk, so 1.0 is the limit (the aim is under 1.1);
  * - saliency of a real MobileNetV2 (nsfwjs, 224×224) at batch 1, in seconds.
+ * Benchmarks of one line run round-robin; ratios are printed from CPU time (tfjs's cpu and wasm
+ * backends compute on the calling thread, so CPU time is robust to other load on the machine) and
+ * from wall time.
  *
  *   npx tsx bench/gradients.ts [n=16]
  */
@@ -14,22 +17,29 @@ import * as tfc from '@tensorflow/tfjs-converter';
 import { integratedGradients, saliency, type ModelLike } from '../src/index';
 import { buildMnistCnn } from '../examples/mnist-cnn';
 import { loadEmotionGraphModel, loadMobileNetV2 } from '../examples/models/pretrained';
-import { medianMs, ratio } from './timing';
+import { interleavedMedians, type Timing } from './timing';
 
 const n = Number(process.argv[2] ?? 16);
+
+/** `label  cpu-ratio (wall ratio)   (numerator ms / denominator ms CPU)`. */
+function ratioLine(label: string, numerator: Timing, denominator: Timing): string {
+  const cpu = (numerator.cpuMs / denominator.cpuMs).toFixed(2).padStart(6);
+  const wall = (numerator.wallMs / denominator.wallMs).toFixed(2);
+  return `${label.padEnd(66)} ${cpu} (wall ${wall})   (${numerator.cpuMs.toFixed(0)} ms / ${denominator.cpuMs.toFixed(0)} ms CPU)`;
+}
 
 async function overheads(name: string, model: ModelLike, inputShape: number[], target: number): Promise<void> {
   const batch = tf.randomUniform([n, ...inputShape], 0, 1, 'float32', 1);
   const one = tf.slice(batch, 0, 1);
   const predict = (x: tf.Tensor) =>
-    Promise.resolve(
-      tf.tidy(() => (typeof model === 'function' ? (model(x) as tf.Tensor) : model instanceof tfc.GraphModel ? (model.predict(x) as tf.Tensor) : (model.predict(x) as tf.Tensor))),
-    );
-  const predictMs = await medianMs(() => predict(batch));
-  const saliencyMs = await medianMs(() => saliency(model, batch, { target, batchSize: n }));
-  const igMs = await medianMs(() => integratedGradients(model, one, { target, steps: n, batchSize: n }));
-  console.log(ratio(`${name}: saliency / predict (batch ${n})`, saliencyMs, predictMs));
-  console.log(ratio(`${name}: IG(steps ${n}, batchSize ${n}) / saliency (batch ${n})`, igMs, saliencyMs));
+    tf.tidy(() => (typeof model === 'function' ? (model(x) as tf.Tensor) : model instanceof tfc.GraphModel ? (model.predict(x) as tf.Tensor) : (model.predict(x) as tf.Tensor)));
+  const times = await interleavedMedians({
+    predict: () => predict(batch),
+    saliency: () => saliency(model, batch, { target, batchSize: n }),
+    ig: () => integratedGradients(model, one, { target, steps: n, batchSize: n }),
+  });
+  console.log(ratioLine(`${name}: saliency / predict (batch ${n})`, times.saliency, times.predict));
+  console.log(ratioLine(`${name}: IG(steps ${n}, batchSize ${n}) / saliency (batch ${n})`, times.ig, times.saliency));
   [batch, one].forEach((t) => t.dispose());
 }
 
@@ -44,10 +54,12 @@ for (const backend of ['cpu', 'wasm']) {
   emotion.dispose();
   const mobileNet = await loadMobileNetV2();
   const image = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 2);
-  const predictMs = await medianMs(() => Promise.resolve(mobileNet.predict(image) as tf.Tensor), 1);
-  const saliencyMs = await medianMs(() => saliency(mobileNet, image, { target: 2 }), 1);
-  console.log(ratio('MobileNetV2 224×224: saliency / predict (batch 1)', saliencyMs, predictMs));
-  console.log(`MobileNetV2 224×224: saliency at batch 1 takes ${(saliencyMs / 1000).toFixed(2)} s`);
+  const times = await interleavedMedians({
+    predict: () => mobileNet.predict(image) as tf.Tensor,
+    saliency: () => saliency(mobileNet, image, { target: 2 }),
+  });
+  console.log(ratioLine('MobileNetV2 224×224: saliency / predict (batch 1)', times.saliency, times.predict));
+  console.log(`MobileNetV2 224×224: saliency at batch 1 takes ${(times.saliency.cpuMs / 1000).toFixed(2)} s CPU (${(times.saliency.wallMs / 1000).toFixed(2)} s wall)`);
   image.dispose();
   mobileNet.dispose();
 }

@@ -3,13 +3,13 @@
  * Gradients whose backward pass through ReLU, ReLU6 and max-pooling lets only positive gradients
  * through, as guided backpropagation does (Springenberg et al. 2015): at a ReLU, `relu(g) ⊙ 1[x > 0]`.
  *
- * The guided rules replace tfjs's gradients of the `Relu`, `Relu6` and `MaxPool` kernels while the
- * attribution runs and are restored afterwards (also on error). Inside gradient computations tfjs
- * evaluates fused activations unfused, so ReLUs fused into Dense/Conv layers are guided too. Other
- * gradient computations that run concurrently in the same tfjs instance see the guided rules as well:
- * await the call before starting them.
+ * The guided rules replace tfjs's gradients of the `Relu`, `Relu6` and `MaxPool` kernels inside each
+ * chunk's synchronous gradient scope only (see `guidedOverrides`), so no other code ever sees them.
+ * Inside gradient computations tfjs evaluates fused activations unfused, so ReLUs fused into
+ * Dense/Conv layers are guided too.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { guidedOverrides } from '../core/backend-gaps';
 import { resolveReference } from '../core/inputs';
 import type { ModelLike } from '../core/model';
 import { optionKeys } from '../core/option-keys';
@@ -30,46 +30,14 @@ export async function guidedIntegratedGradients(model: ModelLike, x: tf.Tensor, 
     const { alphas, weights } = quadrature(options.method ?? 'gausslegendre', options.steps ?? 50);
     const baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
     try {
-      const [attribution] = await withGuidedGradients(() => pathIntegral(call, call.evaluator, baselines, alphas, weights));
+      // The guided rules replace tfjs's ReLU, ReLU6 and max-pool gradients inside each chunk's synchronous scope only.
+      const guided = { ...call.evaluator, scope: { ...call.evaluator.scope, gradients: guidedOverrides({ maxPool: true }) } };
+      const [attribution] = await pathIntegral(call, guided, baselines, alphas, weights);
       return attribution;
     } finally {
       baselines.forEach((b) => b.dispose());
     }
   } finally {
     call.dispose();
-  }
-}
-
-type GradFunc = tf.GradConfig['gradFunc'];
-
-/** Wraps a kernel's gradient so only the positive part of the incoming gradient passes. */
-function positiveIncoming(original: tf.GradConfig): tf.GradConfig {
-  const gradFunc: GradFunc = (dy, saved, attrs) => original.gradFunc(tf.relu(dy as tf.Tensor), saved, attrs);
-  return { ...original, gradFunc };
-}
-
-const GUIDED_KERNELS = ['Relu', 'Relu6', 'MaxPool'] as const;
-
-let activeScopes = 0;
-let originals: Map<string, tf.GradConfig> | null = null;
-
-/** Runs `run` with guided-backpropagation gradients for ReLU, ReLU6 and MaxPool, then restores tfjs's. */
-export async function withGuidedGradients<T>(run: () => Promise<T>): Promise<T> {
-  if (activeScopes++ === 0) {
-    originals = new Map();
-    for (const kernel of GUIDED_KERNELS) {
-      const original = tf.getGradient(kernel);
-      if (original === undefined) continue;
-      originals.set(kernel, original);
-      tf.registerGradient(positiveIncoming(original));
-    }
-  }
-  try {
-    return await run();
-  } finally {
-    if (--activeScopes === 0 && originals !== null) {
-      for (const original of originals.values()) tf.registerGradient(original);
-      originals = null;
-    }
   }
 }

@@ -92,7 +92,7 @@ export function layerGradients(
           return tf.sum(scores);
         },
         deltas,
-        { memory: options.memory },
+        { memory: options.memory, scope: evaluator.scope },
       );
       const [scores, ...activations] = kept!;
       return { scores, activations, gradients };

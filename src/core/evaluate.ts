@@ -5,6 +5,7 @@
  * while it runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { SyncBackendGapOptions } from './backend-gaps';
 import { tapedGradients } from './input-gradient';
 import type { MemoryProbe } from './memory-budget';
 import type { ResolvedModel } from './model';
@@ -17,6 +18,11 @@ export interface Evaluator {
   readonly target: TargetSelector;
   /** The call's seed, for the row context. */
   readonly seed: number;
+  /**
+   * Options of the synchronous scope every gradient computation runs in: the call's kernel cache, the
+   * model's constants, and gradient overrides of methods with modified backward passes (guided rules).
+   */
+  readonly scope?: SyncBackendGapOptions;
 }
 
 /** Target scores `[rows]` of `inputs` (one tensor per model input, `[rows, ...]`), row r belonging to `examples[r]`. */
@@ -44,7 +50,7 @@ export function evaluateGradients(evaluator: Evaluator, inputs: readonly tf.Tens
         return tf.sum(scores);
       },
       inputs,
-      { memory },
+      { memory, scope: evaluator.scope },
     );
     return { scores: kept!, gradients };
   });

@@ -1,7 +1,7 @@
 /**
  * The graph of a tfjs LayersModel, read from its own nodes: every piece of code that needs tfjs-layers'
  * internals (`inboundNodes`, `callArgs`, `nodeIndex`, masks) lives in this file, written against
- * tfjs-layers 4.22 and tested with it.
+ * tfjs-layers 4.22 and tested with it. Every method runs LayersModels through {@link runLayersModel}.
  *
  * Nested models (a functional or Sequential model used as a layer, e.g. a transfer-learning base) are
  * expanded: their inner layers run one by one, so any layer can be reached by its own name (tfjs layer
@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { needsUnfusedCall, unfusedConvolutionCall } from './backend-gaps';
 import { describeValue, GlassboxArgumentError } from './errors';
 
 type Layer = tfl.layers.Layer;
@@ -127,7 +128,10 @@ function callLayer(node: GraphNode, inputs: Value[], tap: LayerTap): Value[] {
   const kwargs: Record<string, unknown> = { ...(node.callArgs ?? {}), training: false };
   if (kwargs.mask == null && (single ? masks !== null : (masks as (tf.Tensor | null)[]).some((m) => m !== null))) kwargs.mask = masks;
   const layer = node.outboundLayer;
-  const outputs = toList(layer.call(tensors, kwargs as Parameters<Layer['call']>[1]));
+  // tfjs keeps a dilated convolution fused under a tape, and the fused op's gradient refuses dilation.
+  const outputs = needsUnfusedCall(layer)
+    ? [unfusedConvolutionCall(layer, tensors as tf.Tensor)]
+    : toList(layer.call(tensors, kwargs as Parameters<Layer['call']>[1]));
   const outputMasks = toList(layer.computeMask(tensors, masks as tf.Tensor | tf.Tensor[]));
   return outputs.map((tensor, i) => ({ tensor: outputs.length === 1 ? tap(layer, tensor) : tensor, mask: outputMasks[i] ?? null }));
 }

@@ -117,8 +117,9 @@ export function resolveModel(model: ModelLike, output?: number | string): Resolv
 }
 
 /**
- * A LayersModel runs through `apply` in inference mode (dropout off, batch norm with moving statistics),
- * so the pass is taped for gradients without `predict`'s own batching.
+ * A LayersModel runs through the package's graph runner ({@link runLayersModel}) in inference mode
+ * (dropout off, batch norm with moving statistics): taped for gradients without `predict`'s own
+ * batching, inner layers reachable, and dilated convolutions run unfused so they differentiate.
  */
 function layersModelAdapter(model: tfl.LayersModel, output: number | string | undefined): ResolvedModel {
   const index = outputIndex(model.outputNames, output);
@@ -126,10 +127,7 @@ function layersModelAdapter(model: tfl.LayersModel, output: number | string | un
     kind: 'layers',
     inputs: model.inputs.map((input, i) => ({ name: model.inputNames[i], shape: input.shape, dtype: input.dtype })),
     layersModel: model,
-    forward: (inputs) => {
-      const result = model.apply(inputs.length === 1 ? inputs[0] : [...inputs], { training: false });
-      return Array.isArray(result) ? (result[index] as tf.Tensor) : (result as tf.Tensor);
-    },
+    forward: (inputs) => runLayersModel(model, inputs)[index],
     forwardTapped: (inputs, tap) => runLayersModel(model, inputs, tap)[index],
     weights: () => model.weights.map((w) => w.read()),
   };

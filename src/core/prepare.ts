@@ -1,5 +1,6 @@
 /** The validation and set-up every attribution call starts with. */
 import * as tf from '@tensorflow/tfjs-core';
+import { KernelCache } from './backend-gaps';
 import { GlassboxArgumentError, GlassboxModelError } from './errors';
 import type { Evaluator } from './evaluate';
 import { inputConsumers } from './layers-graph';
@@ -53,11 +54,13 @@ export async function prepareCall(model: ModelLike, x: unknown, options: unknown
   const inputs = await prepareInputs(x, resolved);
   try {
     const target = await resolveTarget(o.target, inputs.numExamples);
+    // One kernel cache per call: filters flipped (or laid out for a matrix product) once, reused by every chunk.
+    const cache = new KernelCache();
     return {
       model: resolved,
       inputs,
       target,
-      evaluator: { model: resolved, target, seed },
+      evaluator: { model: resolved, target, seed, scope: { cache, constants: resolved.weights() } },
       numExamples: inputs.numExamples,
       seed,
       plan: { batchSize: checked.batchSize, onProgress: checked.onProgress, signal: checked.signal },
@@ -68,7 +71,10 @@ export async function prepareCall(model: ModelLike, x: unknown, options: unknown
         return inputs.tensors[0];
       },
       result: (perInput) => (inputs.single ? perInput[0] : perInput),
-      dispose: () => inputs.dispose(),
+      dispose: () => {
+        cache.dispose();
+        inputs.dispose();
+      },
     };
   } catch (error) {
     inputs.dispose();

@@ -11,18 +11,18 @@ import {
 import { maxPoolGradKernel } from '../../src/core/backend-gaps/max-pool-grad';
 import { unsortedSegmentSumKernel } from '../../src/core/backend-gaps/unsorted-segment-sum';
 import { backend, expectClose, finiteDifferenceGradient, seededTensor } from '../helpers';
+import {
+  as4d,
+  conv2dReference,
+  depthwiseReference,
+  expectKernel,
+  gradientOf,
+  maxPoolReference,
+  sumOfProduct,
+  type Window,
+} from './window-reference';
+import { expectRegistry, snapshotRegistry } from './registry';
 
-/** Every registry entry the scope may touch. */
-const KERNELS = [
-  'Conv2DBackpropInput',
-  'DepthwiseConv2dNativeBackpropInput',
-  'DepthwiseConv2dNativeBackpropFilter',
-  'Conv2DBackpropFilter',
-  'UnsortedSegmentSum',
-  'MaxPoolGrad',
-  'FusedBatchNorm',
-];
-const GRADIENTS = ['FusedBatchNorm', 'Conv2D', 'DepthwiseConv2dNative', 'MaxPool', 'GatherV2'];
 const MISSING_ON_WASM = [
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -30,18 +30,7 @@ const MISSING_ON_WASM = [
   'UnsortedSegmentSum',
 ];
 
-const registrySnapshot = () => ({
-  kernels: KERNELS.map((name) => tf.getKernel(name, tf.getBackend())),
-  gradients: GRADIENTS.map((name) => tf.getGradient(name)),
-});
-
-function expectRegistry(snapshot: ReturnType<typeof registrySnapshot>): void {
-  const now = registrySnapshot();
-  now.kernels.forEach((config, i) => expect(config, KERNELS[i]).toBe(snapshot.kernels[i]));
-  now.gradients.forEach((config, i) => expect(config, GRADIENTS[i]).toBe(snapshot.gradients[i]));
-}
-
-const pristine = registrySnapshot();
+const pristine = snapshotRegistry();
 afterEach(() => expectRegistry(pristine));
 
 /** Runs `fn` and checks that tensors and data buffers are back to their counts afterwards. */
@@ -51,141 +40,6 @@ async function withoutLeak(fn: () => Promise<void>): Promise<void> {
   const after = tf.memory();
   expect(after.numTensors).toBe(before.numTensors);
   expect(after.numDataBuffers).toBe(before.numDataBuffers);
-}
-
-// ---- independent plain-JS references ---------------------------------------------------------------
-
-type Pad = 'same' | 'valid' | [[number, number], [number, number]];
-
-/** Output size and leading padding of a strided window along one axis (TensorFlow's conventions). */
-function axis(size: number, filter: number, stride: number, dilation: number, pad: Pad, which: 0 | 1) {
-  const effective = (filter - 1) * dilation + 1;
-  if (pad === 'same') {
-    const out = Math.ceil(size / stride);
-    return { out, before: Math.floor(Math.max((out - 1) * stride + effective - size, 0) / 2) };
-  }
-  if (pad === 'valid') return { out: Math.ceil((size - effective + 1) / stride), before: 0 };
-  const [before, after] = pad[which];
-  return { out: Math.floor((size + before + after - effective) / stride) + 1, before };
-}
-
-interface Window {
-  shape: [number, number, number, number];
-  filter: [number, number];
-  strides: [number, number];
-  dilations: [number, number];
-  pad: Pad;
-}
-
-/** Calls `visit(n, oy, ox, ky, kx, iy, ix)` for every in-range (output position, filter tap) pair. */
-type TapVisitor = (n: number, oy: number, ox: number, ky: number, kx: number, iy: number, ix: number) => void;
-
-function forEachTap(w: Window, visit: TapVisitor) {
-  const [batch, height, width] = w.shape;
-  const rows = axis(height, w.filter[0], w.strides[0], w.dilations[0], w.pad, 0);
-  const cols = axis(width, w.filter[1], w.strides[1], w.dilations[1], w.pad, 1);
-  for (let n = 0; n < batch; n++)
-    for (let oy = 0; oy < rows.out; oy++)
-      for (let ox = 0; ox < cols.out; ox++)
-        for (let ky = 0; ky < w.filter[0]; ky++)
-          for (let kx = 0; kx < w.filter[1]; kx++) {
-            const iy = oy * w.strides[0] - rows.before + ky * w.dilations[0];
-            const ix = ox * w.strides[1] - cols.before + kx * w.dilations[1];
-            if (iy >= 0 && iy < height && ix >= 0 && ix < width) visit(n, oy, ox, ky, kx, iy, ix);
-          }
-  return [batch, rows.out, cols.out] as const;
-}
-
-const at4 = (shape: readonly number[], a: number, b: number, c: number, d: number) =>
-  ((a * shape[1] + b) * shape[2] + c) * shape[3] + d;
-
-/** dL/dx and dL/dfilter of L = Σ dy ⊙ depthwiseConv2d(x, filter), by the definition's loops. */
-type Values = ArrayLike<number>;
-
-function depthwiseReference(w: Window, x: Values, filter: Values, multiplier: number, dy: Values) {
-  const channels = w.shape[3];
-  const dx = new Float32Array(x.length);
-  const dFilter = new Float32Array(filter.length);
-  const filterShape = [w.filter[0], w.filter[1], channels, multiplier];
-  const [, oh, ow] = forEachTap(w, () => undefined);
-  const dyShape = [w.shape[0], oh, ow, channels * multiplier];
-  forEachTap(w, (n, oy, ox, ky, kx, iy, ix) => {
-    for (let c = 0; c < channels; c++)
-      for (let m = 0; m < multiplier; m++) {
-        const g = dy[at4(dyShape, n, oy, ox, c * multiplier + m)];
-        dx[at4(w.shape, n, iy, ix, c)] += g * filter[at4(filterShape, ky, kx, c, m)];
-        dFilter[at4(filterShape, ky, kx, c, m)] += g * x[at4(w.shape, n, iy, ix, c)];
-      }
-  });
-  return { dx, dFilter, dyShape };
-}
-
-/** dL/dx and dL/dfilter of L = Σ dy ⊙ conv2d(x, filter). */
-function conv2dReference(w: Window, x: Values, filter: Values, outChannels: number, dy: Values) {
-  const inChannels = w.shape[3];
-  const dx = new Float32Array(x.length);
-  const dFilter = new Float32Array(filter.length);
-  const filterShape = [w.filter[0], w.filter[1], inChannels, outChannels];
-  const [, oh, ow] = forEachTap(w, () => undefined);
-  const dyShape = [w.shape[0], oh, ow, outChannels];
-  forEachTap(w, (n, oy, ox, ky, kx, iy, ix) => {
-    for (let i = 0; i < inChannels; i++)
-      for (let o = 0; o < outChannels; o++) {
-        const g = dy[at4(dyShape, n, oy, ox, o)];
-        dx[at4(w.shape, n, iy, ix, i)] += g * filter[at4(filterShape, ky, kx, i, o)];
-        dFilter[at4(filterShape, ky, kx, i, o)] += g * x[at4(w.shape, n, iy, ix, i)];
-      }
-  });
-  return { dx, dFilter };
-}
-
-/** dL/dx of L = Σ dy ⊙ maxPool(x): each output's dy goes to the first maximum of its window. */
-function maxPoolReference(w: Window, x: Values, dy: Values) {
-  const channels = w.shape[3];
-  const [batch, oh, ow] = forEachTap(w, () => undefined);
-  const dyShape = [batch, oh, ow, channels];
-  const best = new Map<number, { value: number; index: number }>();
-  forEachTap(w, (n, oy, ox, _ky, _kx, iy, ix) => {
-    for (let c = 0; c < channels; c++) {
-      const out = at4(dyShape, n, oy, ox, c);
-      const index = at4(w.shape, n, iy, ix, c);
-      const current = best.get(out);
-      if (current === undefined || x[index] > current.value) best.set(out, { value: x[index], index });
-    }
-  });
-  const dx = new Float32Array(x.length);
-  for (const [out, { index }] of best) dx[index] += dy[out];
-  return { dx, dyShape };
-}
-
-const sumOfProduct = (y: tf.Tensor, weights: tf.Tensor) => tf.sum(tf.mul(y, weights)) as tf.Scalar;
-
-/** d/dx of Σ dy ⊙ f(x). */
-const gradientOf = (f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, dy: tf.Tensor) =>
-  tf.grad((input: tf.Tensor) => sumOfProduct(f(input), dy))(x);
-const as4d = (t: tf.Tensor) => t as tf.Tensor4D;
-
-/**
- * Runs a replacement kernel directly on the active backend, as the engine would, and compares it with
- * `expected`. Skipped on webgl: the replacements are installed only where a backend lacks a kernel or
- * gets it wrong (wasm), and checking them on webgl would compile dozens of shaders for a path webgl
- * never takes; on cpu they are checked as on wasm.
- */
-async function expectKernel(
-  build: (backendName: string) => tf.KernelConfig,
-  inputs: Record<string, tf.Tensor>,
-  attrs: object,
-  expected: ArrayLike<number>,
-  tolerance: number,
-): Promise<void> {
-  if (backend() === 'webgl') return;
-  const before = tf.memory().numDataBuffers;
-  const kernel = build(tf.getBackend());
-  const info = kernel.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() }) as tf.TensorInfo;
-  const output = tf.engine().makeTensorFromTensorInfo(info);
-  expect(tf.memory().numDataBuffers).toBe(before + 1);
-  await expectClose(output, expected, tolerance);
-  output.dispose();
 }
 
 // ---- tests -------------------------------------------------------------------------------------------
@@ -248,6 +102,8 @@ describe('withBackendGapFixes: convolution input gradient through the forward co
   const cases: (Omit<Window, 'shape' | 'dilations'> & { shape: Window['shape'] })[] = [
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [1, 1], pad: 'same' },
     { shape: [2, 7, 6, 3], filter: [1, 1], strides: [1, 1], pad: 'valid' },
+    { shape: [2, 7, 6, 3], filter: [1, 1], strides: [2, 2], pad: 'same' },
+    { shape: [1, 8, 5, 2], filter: [1, 1], strides: [2, 3], pad: 'valid' },
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 2], pad: 'same' },
     { shape: [1, 8, 8, 2], filter: [2, 3], strides: [2, 1], pad: 'valid' },
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 1], pad: [[2, 0], [1, 1]] },
@@ -326,12 +182,24 @@ describe('withBackendGapFixes: max pooling input gradient', () => {
     await expectKernel(maxPoolGradKernel, { dy: ones, input: x, output: y }, attrs, firstOfEach, 0);
     tf.dispose([x, ones, dx, y]);
   });
+
+  it('breaks ties in overlapping windows like the definition (first maximum, row-major)', async () => {
+    // Values in {−1, 0, 1}: many windows hold their maximum more than once.
+    const w: Window = { shape: [2, 6, 7, 2], filter: [3, 3], strides: [2, 2], dilations: [1, 1], pad: 'same' };
+    const x = tf.round(seededTensor(w.shape, 23)) as tf.Tensor4D;
+    const y = tf.maxPool(x, w.filter, w.strides, 'same');
+    const dy = seededTensor(y.shape, 24);
+    const reference = maxPoolReference(w, await x.data(), await dy.data());
+    const attrs = { filterSize: w.filter, strides: w.strides, pad: w.pad };
+    await expectKernel(maxPoolGradKernel, { dy, input: x, output: y }, attrs, reference.dx, 1e-6);
+    tf.dispose([x, y, dy]);
+  });
 });
 
 describe('withBackendGapFixes: filter gradients', () => {
   const w: Window = { shape: [2, 6, 5, 3], filter: [3, 3], strides: [2, 1], dilations: [1, 1], pad: 'same' };
 
-  it('keeps the input gradient of a fused linear conv2d exact while its filter gradient answers zeros', async () => {
+  it('keeps the input gradient of a fused linear conv2d exact while a constant filter gets zeros', async () => {
     const x = seededTensor(w.shape, 31) as tf.Tensor4D;
     const filter = seededTensor([3, 3, 3, 4], 32) as tf.Tensor4D;
     const bias = seededTensor([4], 33) as tf.Tensor1D;
@@ -341,13 +209,17 @@ describe('withBackendGapFixes: filter gradients', () => {
     const dy = seededTensor(y.shape, 34);
     const reference = conv2dReference(w, await x.data(), await filter.data(), 4, await dy.data());
     await withoutLeak(async () => {
-      const [dx, dFilter] = await withBackendGapFixes(async () =>
-        tf.grads((a, b) => sumOfProduct(conv(a, b), dy))([x, filter]),
-      );
+      const both = () => tf.grads((a, b) => sumOfProduct(conv(a, b), dy))([x, filter]);
+      // Declared constant: the filter gradient is skipped (zeros), the input gradient stays exact.
+      const [dx, dFilter] = await withBackendGapFixes(async () => both(), { constants: [filter] });
       await expectClose(dx, reference.dx, 1e-5);
       expect(Array.from(await dFilter.data()).every((v) => v === 0)).toBe(true);
       expect(dFilter.shape).toEqual(filter.shape);
-      tf.dispose([dx, dFilter]);
+      // Not a constant: both gradients are exact.
+      const [dxExact, dFilterExact] = withBackendGapFixesSync(both);
+      await expectClose(dxExact, reference.dx, 1e-5);
+      await expectClose(dFilterExact, reference.dFilter, 1e-5);
+      tf.dispose([dx, dFilter, dxExact, dFilterExact]);
     });
     tf.dispose([x, filter, bias, y, dy]);
   });
@@ -506,17 +378,17 @@ describe('withBackendGapFixes: scope', () => {
     MISSING_ON_WASM.map((name) => tf.getKernel(name, tf.getBackend()) !== undefined);
 
   it('restores the registry exactly after success and after an error, and removes the kernels wasm lacks', async () => {
-    const before = registrySnapshot();
-    let inside: ReturnType<typeof registrySnapshot> | undefined;
+    const before = snapshotRegistry();
+    const kernel = (name: string) => tf.getKernel(name, tf.getBackend());
+    const outside = ['Conv2DBackpropFilter', 'FusedBatchNorm'].map(kernel);
+    let inside: (tf.KernelConfig | undefined)[] = [];
     await withBackendGapFixes(async () => {
-      inside = registrySnapshot();
+      inside = ['Conv2DBackpropFilter', 'FusedBatchNorm'].map(kernel);
       expect(missingKernelsRegistered()).toEqual([true, true, true, true]);
     });
     expectRegistry(before);
     // Filter-gradient kernels and batch norm are replaced on every backend.
-    for (const name of ['Conv2DBackpropFilter', 'FusedBatchNorm']) {
-      expect(inside?.kernels[KERNELS.indexOf(name)]).not.toBe(before.kernels[KERNELS.indexOf(name)]);
-    }
+    inside.forEach((config, i) => expect(config).not.toBe(outside[i]));
 
     await expect(withBackendGapFixes(async () => {
       throw new Error('boom inside the scope');
@@ -531,7 +403,7 @@ describe('withBackendGapFixes: scope', () => {
   });
 
   it('keeps the fixes while any of two overlapping scopes is open and restores on the last exit', async () => {
-    const before = registrySnapshot();
+    const before = snapshotRegistry();
     const conv2dFilter = () => tf.getKernel('Conv2DBackpropFilter', tf.getBackend());
     let releaseFirst!: () => void;
     let releaseSecond!: () => void;
@@ -558,7 +430,7 @@ describe('withBackendGapFixes: scope', () => {
   });
 
   it('lets an exact filter gradient outrank zeros while scopes with both options overlap', async () => {
-    const before = registrySnapshot();
+    const before = snapshotRegistry();
     const x = seededTensor([1, 4, 4, 2], 71) as tf.Tensor4D;
     const filter = seededTensor([2, 2, 2, 3], 72) as tf.Tensor4D;
     const filterGradientSum = async () => {
@@ -575,7 +447,7 @@ describe('withBackendGapFixes: scope', () => {
       const exact = { zeroFilterGradients: false };
       await withBackendGapFixes(async () => expect(await filterGradientSum()).toBeGreaterThan(0), exact);
       expect(await filterGradientSum()).toBe(0);
-    });
+    }, { constants: [filter] });
     expectRegistry(before);
     tf.dispose([x, filter]);
   });
@@ -588,10 +460,10 @@ describe('withBackendGapFixes: scope', () => {
 
   it('rejects a non-boolean zeroFilterGradients naming the option', async () => {
     await expect(withBackendGapFixes(async () => 1, { zeroFilterGradients: 'yes' as never })).rejects.toThrow(
-      /withBackendGapFixes: options.zeroFilterGradients must be a boolean, got string \(yes\)/,
+      /withBackendGapFixes: options.zeroFilterGradients: must be a boolean, got string \(yes\)/,
     );
     expect(() => withBackendGapFixesSync(() => 1, { zeroFilterGradients: 0 as never })).toThrow(
-      /withBackendGapFixesSync: options.zeroFilterGradients must be a boolean, got number \(0\)/,
+      /withBackendGapFixesSync: options.zeroFilterGradients: must be a boolean, got number \(0\)/,
     );
   });
 });

@@ -139,11 +139,13 @@ export async function lrp(model: LrpModel, x: tf.Tensor | readonly tf.Tensor[], 
         await forEachChunk({ ...call.plan, total: call.numExamples }, (chunk) => {
           const examples = exampleRange(chunk.start, chunk.count);
           const relevance = withRowContext({ seed: call.seed, examples }, () =>
-            withBackendGapFixesSync(() =>
-              tf.tidy(() => {
-                const rows = call.inputs.tensors.map((t) => tf.slice(t, chunk.start, chunk.count));
-                return relevanceOfRows(program, rows, call.target, examples, startFrom, slots, chunk.memory);
-              }),
+            withBackendGapFixesSync(
+              () =>
+                tf.tidy(() => {
+                  const rows = call.inputs.tensors.map((t) => tf.slice(t, chunk.start, chunk.count));
+                  return relevanceOfRows(program, rows, call.target, examples, startFrom, slots, chunk.memory);
+                }),
+              call.evaluator.scope,
             ),
           );
           relevance.forEach((r, k) => parts[k].push(r));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { InstalledKernel } from './kernel-slots';
+import type { Installed } from './registry-slots';
 
 /**
  * Wraps `FusedBatchNorm` so that batch norm without a scale or an offset (tfjs-layers
@@ -15,7 +15,7 @@ import type { InstalledKernel } from './kernel-slots';
  * The output is unchanged, and tfjs's own gradient, `dx = dy · scale / √(variance + ε)`, is then exact.
  * The filler tensors are cached per shape and freed when the wrapper is uninstalled.
  */
-export function completeBatchNormInputs(original: tf.KernelConfig): InstalledKernel {
+export function completeBatchNormInputs(original: tf.KernelConfig): Installed<tf.KernelConfig> {
   const fillers = new Map<string, tf.Tensor>();
   const filler = (shape: number[], value: number): tf.Tensor => {
     const key = `${value}:${shape.join('x')}`;

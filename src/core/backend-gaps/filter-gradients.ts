@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
+import { depthwiseInfo } from './depthwise-backprop-input';
 import { padSpatial, windowTap } from './strided-windows';
 
 /** The input padded so that every filter tap of a convolution can read all output positions. */
@@ -35,9 +36,34 @@ function stackTaps(
 }
 
 /**
- * `Conv2DBackpropFilter` for a backend that lacks it (tfjs-backend-wasm 4.22):
- * `dW[k, l, i, o] = Σ_{n, r, s} x[n, r·sh − p_top + k, s·sw − p_left + l, i] · dy[n, r, s, o]`, one
- * matrix product `X_{kl}ᵀ · DY` per filter tap. NCHW inputs are transposed to NHWC first.
+ * The filter gradient of an NHWC convolution (any strides, dilations and padding):
+ * `dW[k, l, i, o] = Σ_{n, r, s} x[n, r·sh − p_top + k·dh, s·sw − p_left + l·dw, i] · dy[n, r, s, o]`, one
+ * matrix product `X_{kl}ᵀ · DY` per filter tap.
+ */
+export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const positions = info.batchSize * info.outHeight * info.outWidth;
+  const dyMatrix = tf.reshape(dy, [positions, info.outChannels]);
+  const taps = stackTaps(x, info, (xTap) =>
+    tf.matMul(tf.reshape(xTap, [positions, info.inChannels]), dyMatrix, true, false),
+  );
+  return tf.reshape(taps, [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels]);
+}
+
+/**
+ * The filter gradient of a depthwise convolution (any strides, dilations and padding):
+ * `dW[k, l, c, m] = Σ_{n, r, s} x[n, r·sh − p_top + k·dh, s·sw − p_left + l·dw, c] · dy[n, r, s, c·M + m]`.
+ */
+export function depthwiseFilterGradient(x: tf.Tensor4D, dy: tf.Tensor, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const channels = info.inChannels;
+  const multiplier = info.outChannels / channels;
+  const dyPerChannel = tf.reshape(dy, [info.batchSize, info.outHeight, info.outWidth, channels, multiplier]);
+  const taps = stackTaps(x, info, (xTap) => tf.sum(tf.mul(tf.expandDims(xTap, 4), dyPerChannel), [0, 1, 2]));
+  return tf.reshape(taps, [info.filterHeight, info.filterWidth, channels, multiplier]);
+}
+
+/**
+ * `Conv2DBackpropFilter` for a backend that lacks it (tfjs-backend-wasm 4.22), computed with
+ * {@link conv2dFilterGradient}. NCHW inputs are transposed to NHWC first.
  */
 export function conv2dBackpropFilterKernel(backendName: string): tf.KernelConfig {
   return opKernel(tf.Conv2DBackpropFilter, backendName, (inputs, attrs) => {
@@ -47,36 +73,17 @@ export function conv2dBackpropFilterKernel(backendName: string): tf.KernelConfig
     const x = (channelsFirst ? tf.transpose(inputs.x, [0, 2, 3, 1]) : inputs.x) as tf.Tensor4D;
     const dy = channelsFirst ? tf.transpose(inputs.dy, [0, 2, 3, 1]) : inputs.dy;
     const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
-    const positions = info.batchSize * info.outHeight * info.outWidth;
-    const dyMatrix = tf.reshape(dy, [positions, info.outChannels]);
-    const taps = stackTaps(x, info, (xTap) =>
-      tf.matMul(tf.reshape(xTap, [positions, info.inChannels]), dyMatrix, true, false),
-    );
-    return tf.reshape(taps, filterShape);
+    return conv2dFilterGradient(x, dy, info);
   });
 }
 
 /**
- * `DepthwiseConv2dNativeBackpropFilter` for a backend that lacks it (tfjs-backend-wasm 4.22):
- * `dW[k, l, c, m] = Σ_{n, r, s} x[n, r·sh − p_top + k·dh, s·sw − p_left + l·dw, c] · dy[n, r, s, c·M + m]`.
+ * `DepthwiseConv2dNativeBackpropFilter` for a backend that lacks it (tfjs-backend-wasm 4.22), computed
+ * with {@link depthwiseFilterGradient}.
  */
 export function depthwiseBackpropFilterKernel(backendName: string): tf.KernelConfig {
   return opKernel(tf.DepthwiseConv2dNativeBackpropFilter, backendName, ({ x, dy }, attrs) => {
-    const { strides, dilations, pad, dimRoundingMode, filterShape } =
-      attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-    const x4d = x as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      x4d.shape,
-      filterShape,
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      true,
-    );
-    const [, , channels, multiplier] = filterShape;
-    const dyPerChannel = tf.reshape(dy, [info.batchSize, info.outHeight, info.outWidth, channels, multiplier]);
-    const taps = stackTaps(x4d, info, (xTap) => tf.sum(tf.mul(tf.expandDims(xTap, 4), dyPerChannel), [0, 1, 2]));
-    return tf.reshape(taps, filterShape);
+    const { filterShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+    return depthwiseFilterGradient(x as tf.Tensor4D, dy, depthwiseInfo(x.shape, filterShape, attrs));
   });
 }

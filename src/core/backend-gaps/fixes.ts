@@ -1,16 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { exactAvgPoolGradient } from './avg-pool-gradient';
+import { BATCH_NORM_GRADIENT } from './batch-norm-gradient';
 import { completeBatchNormInputs } from './batch-norm-inputs';
+import { clipByValueGradient, relu6Gradient, reluGradient } from './clip-gradients';
+import { PIECEWISE_CONSTANT_KERNELS, zeroGradient } from './comparison-gradients';
+import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilters } from './constant-filters';
+import { contiguousSlice } from './contiguous-slice';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseBackpropInputKernel } from './depthwise-backprop-input';
+import { dilatedConv2dGradient, dilatedDepthwiseGradient } from './dilated-convolution-gradients';
 import { conv2dBackpropFilterKernel, depthwiseBackpropFilterKernel } from './filter-gradients';
-import type { KernelFix } from './kernel-slots';
+import { gradientFix } from './gradient-overrides';
 import { maxPoolGradKernel } from './max-pool-grad';
+import type { GradientFix, KernelFix } from './registry-slots';
+import { resizeNearestNeighborGradKernel } from './resize-nearest-grad';
+import { sharedIdentity } from './shared-identity';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum';
-import { type FilterGradientKernel, zeroFilterGradientKernel } from './zero-filter-gradients';
 
 /** Backends whose own `MaxPoolGrad` is wrong (all-non-positive windows, tfjs-backend-wasm 4.22). */
 const FAULTY_MAX_POOL_GRAD = new Set(['wasm']);
-/** Backends whose `Conv2DBackpropInput` is far slower than their forward `Conv2D` (tfjs-backend-wasm 4.22). */
+/** Backends whose `ResizeNearestNeighborGrad` is wrong for batches of more than one (tfjs-backend-cpu 4.22). */
+const FAULTY_BATCHED_RESIZE_NEAREST_GRAD = new Set(['cpu']);
+/**
+ * Backends whose `Conv2DBackpropInput` is far slower than their forward `Conv2D` and `BatchMatMul`
+ * (tfjs-backend-wasm 4.22).
+ */
 const SLOW_CONV2D_BACKPROP_INPUT = new Set(['wasm']);
 
 /** Registers `build(backend)` where the backend has no such kernel, keeps the backend's own otherwise. */
@@ -26,19 +40,42 @@ function whereMissing(
   };
 }
 
+/** Registers `build(backend)` on the backends in `where` (and where the kernel is missing). */
+function replacedOn(where: ReadonlySet<string>, kernelName: string, build: (backendName: string) => tf.KernelConfig): KernelFix {
+  return {
+    kernelName,
+    priority: 0,
+    install: (original, backendName) =>
+      original === undefined || where.has(backendName) ? { config: build(backendName) } : undefined,
+  };
+}
+
 const depthwiseBackpropInput = whereMissing(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputKernel);
 const unsortedSegmentSum = whereMissing(tf.UnsortedSegmentSum, unsortedSegmentSumKernel);
-
-const maxPoolGrad: KernelFix = {
-  kernelName: tf.MaxPoolGrad,
+const maxPoolGrad = replacedOn(FAULTY_MAX_POOL_GRAD, tf.MaxPoolGrad, maxPoolGradKernel);
+/**
+ * Exact nearest-neighbour resize gradients: always on cpu, and with `halfPixelCenters` on every backend
+ * (tfjs 4.22's cpu and wasm kernels ignore it; the layers of tfjs-layers never set it).
+ */
+const resizeNearestNeighborGrad: KernelFix = {
+  kernelName: tf.ResizeNearestNeighborGrad,
   priority: 0,
-  install: (original, backendName) =>
-    original === undefined || FAULTY_MAX_POOL_GRAD.has(backendName)
-      ? { config: maxPoolGradKernel(backendName) }
-      : undefined,
+  install: (original, backendName) => {
+    const exact = resizeNearestNeighborGradKernel(backendName);
+    if (original === undefined || FAULTY_BATCHED_RESIZE_NEAREST_GRAD.has(backendName)) return { config: exact };
+    return {
+      config: {
+        ...original,
+        kernelFunc: (args) => {
+          const { halfPixelCenters } = args.attrs as unknown as tf.ResizeNearestNeighborGradAttrs;
+          return halfPixelCenters ? exact.kernelFunc(args) : original.kernelFunc(args);
+        },
+      },
+    };
+  },
 };
 
-/** NHWC input gradients through the forward convolution where that is faster; other formats keep the original. */
+/** NHWC input gradients of convolutions as ordinary ops where that is faster; other formats keep the original. */
 const conv2dBackpropInput: KernelFix = {
   kernelName: tf.Conv2DBackpropInput,
   priority: 0,
@@ -57,31 +94,47 @@ const conv2dBackpropInput: KernelFix = {
   },
 };
 
-const batchNorm: KernelFix = {
+const batchNormInputs: KernelFix = {
   kernelName: tf.FusedBatchNorm,
   priority: 0,
   install: (original) => (original === undefined ? undefined : completeBatchNormInputs(original)),
 };
 
-/** Exact filter gradients outrank zero ones when scopes with different options overlap. */
+/** Exact filter gradients outrank the ones that skip constants when scopes with different options overlap. */
 const exactConv2dFilter = whereMissing(tf.Conv2DBackpropFilter, conv2dBackpropFilterKernel, 2);
 const exactDepthwiseFilter = whereMissing(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterKernel, 2);
-const zeroFilter = (kernelName: FilterGradientKernel): KernelFix => ({
-  kernelName,
-  priority: 1,
-  install: (_original, backendName) => ({ config: zeroFilterGradientKernel(kernelName, backendName) }),
-});
-const zeroConv2dFilter = zeroFilter(tf.Conv2DBackpropFilter);
-const zeroDepthwiseFilter = zeroFilter(tf.DepthwiseConv2dNativeBackpropFilter);
+const constantConv2dFilter = constantFilterGradient(tf.Conv2DBackpropFilter);
+const constantDepthwiseFilter = constantFilterGradient(tf.DepthwiseConv2dNativeBackpropFilter);
+const filterNotes = FORWARD_CONVOLUTIONS.map(noteFilters);
 
-/** The kernel fixes an attribution scope installs, given whether filter gradients may be zero. */
-export function backendGapFixes(zeroFilterGradients: boolean): KernelFix[] {
+/**
+ * The kernel fixes a scope installs, given whether filter gradients may be skipped where the filter is
+ * a constant.
+ */
+export function kernelFixes(skipConstantFilterGradients: boolean): KernelFix[] {
   return [
     depthwiseBackpropInput,
     unsortedSegmentSum,
     maxPoolGrad,
+    resizeNearestNeighborGrad,
     conv2dBackpropInput,
-    batchNorm,
-    ...(zeroFilterGradients ? [zeroConv2dFilter, zeroDepthwiseFilter] : [exactConv2dFilter, exactDepthwiseFilter]),
+    batchNormInputs,
+    contiguousSlice,
+    sharedIdentity,
+    ...(skipConstantFilterGradients
+      ? [...filterNotes, constantConv2dFilter, constantDepthwiseFilter]
+      : [exactConv2dFilter, exactDepthwiseFilter]),
   ];
 }
+
+/** The gradient fixes every scope installs (a caller's overrides outrank them). */
+export const GRADIENT_FIXES: readonly GradientFix[] = [
+  gradientFix(tf.AvgPool, exactAvgPoolGradient),
+  gradientFix(tf.Conv2D, dilatedConv2dGradient),
+  gradientFix(tf.DepthwiseConv2dNative, dilatedDepthwiseGradient),
+  gradientFix(tf.FusedBatchNorm, () => BATCH_NORM_GRADIENT),
+  gradientFix(tf.ClipByValue, clipByValueGradient),
+  gradientFix(tf.Relu6, relu6Gradient),
+  gradientFix(tf.Relu, reluGradient),
+  ...PIECEWISE_CONSTANT_KERNELS.map((kernelName) => gradientFix(kernelName, zeroGradient(kernelName))),
+];

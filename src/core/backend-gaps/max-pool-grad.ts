@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
-import { padSpatial, placeWindowTap, windowTap } from './strided-windows';
+import { depthwiseInputGradient } from './depthwise-backprop-input';
+import { padSpatial } from './strided-windows';
+
+/** The most negative finite float32: the padding value of the windows (see {@link windowPatchMaxPoolGrad}). */
+const LOWEST_FLOAT32 = -3.4028234663852886e38;
 
 /**
  * `MaxPoolGrad` computed with ordinary ops, replacing tfjs-backend-wasm 4.22's kernel, whose running
@@ -8,11 +12,9 @@ import { padSpatial, placeWindowTap, windowTap } from './strided-windows';
  * maximum and routes the gradient nowhere.
  *
  * Each output's gradient goes to the first position (row-major within the window, as tfjs's cpu
- * backend) holding the window's maximum: for every filter tap `k`, `first_k = (x_k = y) ∧ ¬(x_j = y for
- * some j < k)`, and `dx = Σ_k place_k(first_k · dy)`, where `x_k` is the input seen by tap `k` at every
- * output position (input padded with −∞) and `place_k` scatters back onto the input grid. Pools whose
- * windows tile the input (stride = window, no padding; the usual 2×2 pooling) take a shorter path:
- * the windows become an axis, and `first = isMax ∧ (cumsum(isMax) = 1)` along it.
+ * backend) holding the window's maximum. Pools whose windows tile the input (stride = window, no
+ * padding; the usual 2×2 pooling) make the windows an axis by reshaping ({@link tiledMaxPoolGrad});
+ * others read all window taps at once with a depthwise convolution ({@link windowPatchMaxPoolGrad}).
  */
 export function maxPoolGradKernel(backendName: string): tf.KernelConfig {
   return opKernel(tf.MaxPoolGrad, backendName, ({ dy, input, output }, attrs) => {
@@ -28,35 +30,62 @@ export function maxPoolGradKernel(backendName: string): tf.KernelConfig {
       info.outHeight * info.filterHeight <= info.inHeight &&
       info.outWidth * info.filterWidth <= info.inWidth;
     if (tiling) return tiledMaxPoolGrad(dy as tf.Tensor4D, x, output as tf.Tensor4D, [info.filterHeight, info.filterWidth]);
-    const paddedHeight = Math.max(
-      top + info.inHeight + info.padInfo.bottom,
-      (info.outHeight - 1) * info.strideHeight + info.filterHeight,
-    );
-    const paddedWidth = Math.max(
-      left + info.inWidth + info.padInfo.right,
-      (info.outWidth - 1) * info.strideWidth + info.filterWidth,
-    );
-    const padded = padSpatial(
-      x,
-      { top, bottom: paddedHeight - top - info.inHeight, left, right: paddedWidth - left - info.inWidth },
-      -Infinity,
-    );
-    const stride: [number, number] = [info.strideHeight, info.strideWidth];
-    const zero = tf.zerosLike(dy);
-    let claimed: tf.Tensor = tf.zeros(output.shape, 'bool');
-    let dx: tf.Tensor = tf.zeros([info.batchSize, paddedHeight, paddedWidth, info.inChannels]);
-    for (let row = 0; row < info.filterHeight; row++) {
-      for (let col = 0; col < info.filterWidth; col++) {
-        const isMax = tf.equal(windowTap(padded, row, col, info.outHeight, info.outWidth, stride), output);
-        const first = tf.logicalAnd(isMax, tf.logicalNot(claimed));
-        claimed = tf.logicalOr(claimed, isMax);
-        const routed = tf.where(first, dy, zero) as tf.Tensor4D;
-        const placed = placeWindowTap(routed, row, col, [paddedHeight, paddedWidth], stride);
-        dx = tf.add(dx, placed);
-      }
-    }
-    return tf.slice(dx, [0, top, left, 0], x.shape);
+    return windowPatchMaxPoolGrad(dy as tf.Tensor4D, x, output as tf.Tensor4D, info);
   });
+}
+
+/**
+ * `MaxPoolGrad` of any pool through its window patches. With `K = fh·fw` taps and the one-hot
+ * depthwise filter `E[k_r, k_c, c, m] = 1[m = k_r·fw + k_c]`, a stride-`s` depthwise convolution of the
+ * padded input gives every tap at once, `T[n, o, p, c, m] = x[n, o·s + k_r − top, p·s + k_c − left, c]`
+ * (one term times 1, the others times 0: exact for finite values). Then
+ * `first = 1[T = y] · 1[cumsum_m 1[T = y] = 1]` marks each window's first maximum, and the input
+ * gradient of that same depthwise convolution applied to `first · dy` scatters the gradient back, summing
+ * where windows overlap. Padding is the lowest finite float32, never a window's maximum when the window
+ * holds a finite value above it (infinite inputs are not supported: `0·∞` is not 0).
+ */
+function windowPatchMaxPoolGrad(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  info: tf.backend_util.Conv2DInfo,
+): tf.Tensor4D {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth } = info;
+  const { top, left } = info.padInfo;
+  const paddedHeight = Math.max(top + inHeight + info.padInfo.bottom, (outHeight - 1) * info.strideHeight + filterHeight);
+  const paddedWidth = Math.max(left + inWidth + info.padInfo.right, (outWidth - 1) * info.strideWidth + filterWidth);
+  const padded = padSpatial(
+    x,
+    { top, bottom: paddedHeight - top - inHeight, left, right: paddedWidth - left - inWidth },
+    LOWEST_FLOAT32,
+  );
+  const taps = filterHeight * filterWidth;
+  const oneHot = tf.cast(tf.oneHot(tf.range(0, taps, 1, 'int32'), taps), 'float32');
+  const filter = tf.tile(tf.reshape(oneHot, [filterHeight, filterWidth, 1, taps]), [1, 1, inChannels, 1]) as tf.Tensor4D;
+  const strides: [number, number] = [info.strideHeight, info.strideWidth];
+  const patches = tf.reshape(tf.depthwiseConv2d(padded, filter, strides, 'valid'), [
+    batchSize,
+    outHeight,
+    outWidth,
+    inChannels,
+    taps,
+  ]);
+  // 1[T = y] as 1 − step(|T − y|) (vectorised arithmetic; comparisons are slow on wasm), then the first
+  // of each window: cumsum = 1 there, ≥ 2 after it.
+  const isMax = tf.sub(1, tf.step(tf.abs(tf.sub(patches, tf.expandDims(y, 4)))));
+  const first = tf.mul(isMax, tf.step(tf.sub(1.5, tf.cumsum(isMax, 4))));
+  const routed = tf.reshape(tf.mul(first, tf.expandDims(dy, 4)), [batchSize, outHeight, outWidth, inChannels * taps]);
+  const scatterInfo = tf.backend_util.computeConv2DInfo(
+    [batchSize, paddedHeight, paddedWidth, inChannels],
+    [filterHeight, filterWidth, inChannels, taps],
+    strides,
+    1,
+    'valid',
+    undefined,
+    true,
+  );
+  const dx = depthwiseInputGradient(routed as tf.Tensor4D, filter, scatterInfo);
+  return tf.slice(dx, [0, top, left, 0], x.shape);
 }
 
 /**

@@ -68,43 +68,44 @@ function everyNth(x: tf.Tensor4D, offset: number, count: number, stride: number,
 }
 
 /**
- * Inserts `stride − 1` zeros between neighbouring rows and columns of an NHWC tensor:
- * `[n, h, w, c]` becomes `[n, (h−1)·strideHeight + 1, (w−1)·strideWidth + 1, c]`.
+ * Follows every row of an NHWC tensor by `strideHeight − 1` zero rows and every column by
+ * `strideWidth − 1` zero columns: `[n, h, w, c]` becomes `[n, h·strideHeight, w·strideWidth, c]` with
+ * `out[n, i·sh, j·sw, c] = x[n, i, j, c]`. One pad of a reshaped view per axis, no slicing (the trailing
+ * zeros are absorbed by the caller's border).
  */
-export function dilateSpatial(x: tf.Tensor4D, [strideHeight, strideWidth]: [number, number]): tf.Tensor4D {
+function spreadWithTrailingZeros(x: tf.Tensor4D, [strideHeight, strideWidth]: [number, number]): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   let out = x;
   if (strideHeight > 1) {
     const rows = tf.pad(tf.reshape(out, [n, h, 1, w * c]), [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0]]);
-    const spread = tf.reshape(rows, [n, h * strideHeight, w, c]);
-    out = tf.slice(spread, 0, [n, (h - 1) * strideHeight + 1, w, c]) as tf.Tensor4D;
+    out = tf.reshape(rows, [n, h * strideHeight, w, c]);
   }
   if (strideWidth > 1) {
     const height = out.shape[1];
     const cols = tf.pad(tf.reshape(out, [n * height, w, 1, c]), [[0, 0], [0, 0], [0, strideWidth - 1], [0, 0]]);
-    const spread = tf.reshape(cols, [n, height, w * strideWidth, c]);
-    out = tf.slice(spread, 0, [n, height, (w - 1) * strideWidth + 1, c]) as tf.Tensor4D;
+    out = tf.reshape(cols, [n, height, w * strideWidth, c]);
   }
   return out;
 }
 
 /**
- * The transpose of {@link windowTap}: scatters `g` (one value per output position) back onto the
- * positions of a `[n, height, width, c]` grid that the tap read, zeros elsewhere.
+ * Places `g[n, i, j, c]` at `[n, top + i·sh, left + j·sw, c]` of a `[n, height, width, c]` grid of zeros
+ * (positions past the grid are dropped): the transpose of {@link windowTap}, which scatters one value per
+ * output position back onto the grid positions that the tap read.
  */
 export function placeWindowTap(
   g: tf.Tensor4D,
-  rowOffset: number,
-  colOffset: number,
+  top: number,
+  left: number,
   [height, width]: [number, number],
   strides: [number, number],
 ): tf.Tensor4D {
-  const spread = dilateSpatial(g, strides);
+  const spread = spreadWithTrailingZeros(g, strides);
   return padSpatial(spread, {
-    top: rowOffset,
-    bottom: height - rowOffset - spread.shape[1],
-    left: colOffset,
-    right: width - colOffset - spread.shape[2],
+    top,
+    bottom: height - top - spread.shape[1],
+    left,
+    right: width - left - spread.shape[2],
   });
 }
 
@@ -115,13 +116,11 @@ export function placeWindowTap(
  * dilated filter size and `p` the forward padding (negative sizes crop).
  */
 export function spreadForInputGradient(dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
-  const spread = dilateSpatial(dy, [info.strideHeight, info.strideWidth]);
-  const top = info.effectiveFilterHeight - 1 - info.padInfo.top;
-  const left = info.effectiveFilterWidth - 1 - info.padInfo.left;
-  return padSpatial(spread, {
-    top,
-    bottom: info.inHeight + info.effectiveFilterHeight - 1 - spread.shape[1] - top,
-    left,
-    right: info.inWidth + info.effectiveFilterWidth - 1 - spread.shape[2] - left,
-  });
+  return placeWindowTap(
+    dy,
+    info.effectiveFilterHeight - 1 - info.padInfo.top,
+    info.effectiveFilterWidth - 1 - info.padInfo.left,
+    [info.inHeight + info.effectiveFilterHeight - 1, info.inWidth + info.effectiveFilterWidth - 1],
+    [info.strideHeight, info.strideWidth],
+  );
 }
