@@ -39,7 +39,7 @@ export {
   type AdaptiveSmoothTaylorResult,
   type NoiseObjective,
 } from './attribution/adaptive-noising';
-export { guidedIntegratedGradients } from './attribution/guided';
+export { guidedBackpropIntegratedGradients, guidedIntegratedGradients } from './attribution/guided';
 
 // --- layer and neuron attribution, text -------------------------------------------------------
 export * from './attribution/layer/index';

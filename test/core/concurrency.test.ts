@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
   gradCam,
-  guidedIntegratedGradients,
+  guidedBackpropIntegratedGradients,
   integratedGradients,
   lrp,
   occlusion,
@@ -108,13 +108,13 @@ const image = () => tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 7);
 const METHODS: [string, (m: tfl.LayersModel, x: tf.Tensor) => Promise<tf.Tensor>][] = [
   ['saliency', (m, x) => saliency(m, x, { target: 1, batchSize: 1 })],
   ['integratedGradients', (m, x) => integratedGradients(m, x, { target: 1, steps: 12, batchSize: 1 })],
-  ['guidedIntegratedGradients', (m, x) => guidedIntegratedGradients(m, x, { target: 1, steps: 12, batchSize: 1 })],
+  ['guidedBackpropIntegratedGradients', (m, x) => guidedBackpropIntegratedGradients(m, x, { target: 1, steps: 12, batchSize: 1 })],
   ['smoothGrad', (m, x) => smoothGrad(m, x, { target: 1, samples: 6, seed: 1, batchSize: 1 })],
-  ['smoothTaylor', (m, x) => smoothTaylor(m, x, { target: 1, roots: 8, seed: 1, batchSize: 1 })],
+  ['smoothTaylor', (m, x) => smoothTaylor(m, x, { target: 1, samples: 8, seed: 1, batchSize: 1 })],
   ['lrp', (m, x) => lrp(m, x, { target: 1, batchSize: 1 })],
   ['gradCam', (m, x) => gradCam(m, x, { target: 1, layer: 'conv2', batchSize: 1 })],
   ['occlusion', (m, x) => occlusion(m, x, { target: 1, window: [4, 4, 1], strides: 2, batchSize: 1 })],
-  ['rise', (m, x) => rise(m, x, { target: 1, masks: 16, seed: 1, batchSize: 1 })],
+  ['rise', (m, x) => rise(m, x, { target: 1, samples: 16, seed: 1, batchSize: 1 })],
 ];
 
 async function runAll(model: tfl.LayersModel, x: tf.Tensor): Promise<Float32Array[]> {

@@ -63,7 +63,7 @@ describe('LRP on GraphModels', () => {
       expect(values.every(Number.isFinite) && values.some((v) => Math.abs(v) > 1e-6)).toBe(true);
       relevance.dispose();
     }
-    const atNode = await lrp(conv, x, { target: 1, relevanceAt: 'r1' });
+    const atNode = await lrp(conv, x, { target: 1, layer: 'r1' });
     expect(atNode.shape).toEqual([2, 6, 6, 4]);
     atNode.dispose();
   });

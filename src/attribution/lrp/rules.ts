@@ -12,6 +12,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { renamedOption } from '../../core/deprecation';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import { assertNumberInRange } from '../../core/validate';
 
@@ -117,9 +118,10 @@ const positiveWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? t
 /** `W⁻`, bias 0. */
 const negativeWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : negative(p));
 
-function stabilizerOption(value: number | undefined, argument: string): number {
-  const epsilon = value ?? DEFAULT_STABILIZER;
-  assertNumberInRange(epsilon, argument, { min: 0 });
+/** ε of a rule: `epsilon` (or its former name `stabilizer`), default 1e−6, ≥ 0. */
+function stabilizerOption(options: StabilizerOptions | undefined): number {
+  const epsilon = renamedOption<number>(options, 'epsilon', 'stabilizer', 'rule options') ?? DEFAULT_STABILIZER;
+  assertNumberInRange(epsilon, 'epsilon', { min: 0 });
   return epsilon;
 }
 
@@ -129,7 +131,9 @@ function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Ten
 
 /** Options of the rules whose only setting is the stabiliser ε. */
 export interface StabilizerOptions {
-  /** ε in `s(z) = z + ε·sign(z)`. Default 1e−6. */
+  /** ε in `s(z) = z + ε·sign(z)`, the same ε in every rule. Default 1e−6. */
+  epsilon?: number;
+  /** @deprecated Renamed `epsilon` (one name for the stabiliser in every rule); removed in the next release. */
   stabilizer?: number;
 }
 
@@ -137,8 +141,8 @@ export interface StabilizerOptions {
  * Epsilon rule (LRP-ε; ε = 0 is LRP-0): `R_in = x ⊙ Wᵀ[R / s(z)]`, `z = Wx + b` (the bias is part of `z`).
  * Bach et al. 2015.
  */
-function epsilon(options: { epsilon?: number } = {}): BasicRule {
-  const eps = stabilizerOption(options.epsilon, 'epsilon');
+function epsilon(options: StabilizerOptions = {}): BasicRule {
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: `epsilon(${eps})`,
@@ -154,7 +158,7 @@ function epsilon(options: { epsilon?: number } = {}): BasicRule {
  * for Add every summand receives its share `x_k ⊙ R / s(Σ x)`.
  */
 function norm(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return { ...epsilon({ epsilon: eps }), name: 'norm' };
 }
 
@@ -163,7 +167,7 @@ function norm(options: StabilizerOptions = {}): BasicRule {
  * `R_in = x⁺ ⊙ W⁺ᵀ r + x⁻ ⊙ W⁻ᵀ r`, `r = R / s(z⁺)`.
  */
 function zPlus(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'zPlus',
@@ -197,7 +201,7 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
   if (Math.abs(alpha - beta - 1) > 1e-9) {
     throw new GlassboxArgumentError('alpha', `alpha − beta must be 1 (conservation), got alpha = ${alpha}, beta = ${beta}`);
   }
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: `alphaBeta(${alpha}, ${beta})`,
@@ -228,7 +232,7 @@ export interface GammaOptions extends StabilizerOptions {
 function gamma(options: GammaOptions = {}): BasicRule {
   const g = options.gamma ?? 0.25;
   assertNumberInRange(g, 'gamma', { min: 0 });
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   const plus: ParameterModifier = (p) => tf.add(p, tf.mul(positive(p), g));
   const minus: ParameterModifier = (p) => tf.add(p, tf.mul(negative(p), g));
   const plusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : plus(p, role));
@@ -249,7 +253,7 @@ function gamma(options: GammaOptions = {}): BasicRule {
 
 /** Flat rule (Lapuschkin et al. 2019): inputs and weights ones, bias 0: `R_in = 1ᵀ[R / s(n)]`, `n` the receptive-field size. */
 function flat(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'flat',
@@ -262,7 +266,7 @@ function flat(options: StabilizerOptions = {}): BasicRule {
 
 /** WSquare rule (Montavon et al. 2017): `R_in = (W²)ᵀ [R / s(W²·1 + b²)]`. */
 function wSquare(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'wSquare',
@@ -296,7 +300,7 @@ function zBox(options: ZBoxOptions): BasicRule {
   const low = boundModifier(options.low, 'low');
   const high = boundModifier(options.high, 'high');
   assertOrderedBounds(options.low, options.high);
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'zBox',
@@ -387,7 +391,7 @@ function gradient(): GradientRule {
  * each signal. When every input is marked as a gate, all count as signals.
  */
 function signalTakeAll(options: StabilizerOptions = {}): ProductRule {
-  return { kind: 'product', name: 'signalTakeAll', stabilizer: stabilizerOption(options.stabilizer, 'stabilizer') };
+  return { kind: 'product', name: 'signalTakeAll', stabilizer: stabilizerOption(options) };
 }
 
 /**
