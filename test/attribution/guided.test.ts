@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { guidedBackpropIntegratedGradients, integratedGradients, quadrature, saliency } from '../../src/index';
+import { guidedBackpropIntegratedGradients, integratedGradients, saliency } from '../../src/index';
+import { quadrature } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 

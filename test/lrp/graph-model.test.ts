@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileGraphModel } from '../../src/attribution/lrp/graph-model';
 import { forwardValues } from '../../src/attribution/lrp/propagate';
-import { canonizers, composites, lrp, registerLrpOp, rules, withBackendGapFixesSync } from '../../src/index';
+import { canonizers, composites, lrp, registerLrpOp, rules } from '../../src/index';
+import { withBackendGapFixesSync } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { batchNormGraph, convGraph, logisticGraph, negationGraph, type MemoryGraphModel } from './graph-models';
 

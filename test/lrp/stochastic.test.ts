@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { integratedGradients, integratedGradientsDelta, layers, lrp, rules, stemScores, withRowContext, type FilterName } from '../../src/index';
+import { integratedGradients, integratedGradientsDelta, layers, lrp, rules, stemScores, type FilterName } from '../../src/index';
+import { withRowContext } from '../../src/advanced';
 import { expectClose, expectNoLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 

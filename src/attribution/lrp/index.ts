@@ -2,10 +2,6 @@
 export { lrp, type LrpModel, type LrpOptions } from './lrp';
 export {
   rules,
-  isRule,
-  divideStabilized,
-  keepInput,
-  keepParameters,
   type Rule,
   type BasicRule,
   type PassRule,
