@@ -15,3 +15,15 @@ export function seededUniforms(count: number, seed: number, ...indices: number[]
 export function seededInteger(bound: number, seed: number, ...indices: number[]): number {
   return Math.floor((deriveSeed(seed, ...indices) / 2 ** 31) * bound);
 }
+
+/** A uniformly random permutation of `0 .. n − 1` drawn from the uniform stream `next` (Fisher–Yates). */
+export function randomPermutation(n: number, next: () => number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}

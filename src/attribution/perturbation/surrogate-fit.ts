@@ -1,0 +1,54 @@
+/**
+ * The shared path of the surrogate-model methods (KernelSHAP, LIME): evaluate the model on every sampled
+ * coalition, fit a linear model of the scores over the coalitions per example, and spread each group's
+ * coefficient over its elements.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PreparedCall } from '../../core/prepare';
+import { coalitionScores, type CoalitionPlan } from './coalition-scores';
+import type { FeatureGroups } from './feature-mask';
+
+/** What a surrogate is fitted to, for all examples at once (S coalitions per example). */
+export interface SurrogateData {
+  /** The coalitions `[N, S, width]` (0/1; columns past an example's groups are 0). */
+  design: tf.Tensor3D;
+  /** The target scores `[N, S]`. */
+  scores: tf.Tensor2D;
+  /** The plan's extra terms, each `[N, S]`. */
+  extras: tf.Tensor2D[];
+}
+
+/**
+ * Evaluates `plan` (the same number of rows S for every example), hands the data to `fit`, which returns
+ * the coefficients `[N, width]`, and spreads them over the inputs. Every tensor but the result is freed.
+ */
+export async function fitSurrogate(
+  call: PreparedCall,
+  groups: FeatureGroups,
+  references: tf.Tensor[],
+  plan: CoalitionPlan,
+  fit: (data: SurrogateData) => Promise<tf.Tensor2D>,
+): Promise<tf.Tensor[]> {
+  const n = call.numExamples;
+  const samples = plan.rowsOf(0);
+  const width = groups.width;
+  const evaluated = await coalitionScores(call, groups, references, plan);
+  let data: SurrogateData | undefined;
+  let coefficients: tf.Tensor2D | undefined;
+  try {
+    const coalitions = new Float32Array(n * samples * width);
+    for (let e = 0; e < n; e++) {
+      for (let s = 0; s < samples; s++) plan.coalition(e, s, coalitions, (e * samples + s) * width);
+    }
+    data = tf.tidy(() => {
+      const [scores, ...extras] = evaluated.map((t) => tf.reshape(t, [n, samples]) as tf.Tensor2D);
+      return { design: tf.tensor3d(coalitions, [n, samples, width]), scores, extras };
+    });
+    coefficients = await fit(data);
+    return groups.expand(coefficients);
+  } finally {
+    tf.dispose(evaluated);
+    if (data !== undefined) tf.dispose([data.design, data.scores, ...data.extras]);
+    coefficients?.dispose();
+  }
+}
