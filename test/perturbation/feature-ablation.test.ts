@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { featureAblation, featurePermutation, slic, superpixelMask } from '../../src/index';
 import { batchPermutation } from '../../src/attribution/perturbation/feature-permutation';
-import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor, seededValues } from '../helpers';
+import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { setSeededWeights, smoothMlp } from '../helpers/models';
 
 /** `f(x) = Σ w ⊙ x` per example (any rank), one output. */

@@ -76,16 +76,21 @@ export async function kernelShap(model: ModelLike, x: tf.Tensor | tf.Tensor[], o
     return call.result(
       await fitSurrogate(call, g, baselines, plan, async ({ design, scores }) => {
         // Rows 0 and 1: f(x) and f(b); the regression runs on the rest, with the intercept f(b).
-        const [fx, fb, sampled] = tf.split(scores, [1, 1, samples - 2], 1);
-        const rest = tf.slice(design, [0, 2, 0], [-1, -1, -1]) as tf.Tensor3D;
-        const targets = tf.sub(sampled, fb) as tf.Tensor2D;
-        const ones = tf.onesLike(targets);
-        const total = tf.reshape(tf.sub(fx, fb), [-1]) as tf.Tensor1D;
-        const active = activeGroups(g, call.numExamples);
+        const problem = tf.tidy(() => {
+          const [fx, fb, sampled] = tf.split(scores, [1, 1, samples - 2], 1);
+          const targets = tf.sub(sampled, fb) as tf.Tensor2D;
+          return {
+            design: tf.slice(design, [0, 2, 0], [-1, -1, -1]) as tf.Tensor3D,
+            targets,
+            weights: tf.onesLike(targets),
+            total: tf.reshape(tf.sub(fx, fb), [-1]) as tf.Tensor1D,
+            active: activeGroups(g, call.numExamples),
+          };
+        });
         try {
-          return await weightedLeastSquares(rest, targets, ones, { total, active });
+          return await weightedLeastSquares(problem.design, problem.targets, problem.weights, { total: problem.total, active: problem.active });
         } finally {
-          tf.dispose([fx, fb, sampled, rest, targets, ones, total, active]);
+          tf.dispose(problem);
         }
       }),
     );

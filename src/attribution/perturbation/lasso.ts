@@ -8,9 +8,10 @@
  *
  * Coordinate descent runs on the weighted Gram matrix `G = Z̃ᵀ diag(w / Σw) Z̃` of the centred design
  * (scikit-learn's `precompute=True` path, the same iterates): the update of coordinate j is
- * `β_j ← S(c_j + G_jj β_j, α) / G_jj` with `c = q − Gβ`, `q = Z̃ᵀ diag(w / Σw) ỹ`, and S the soft
- * threshold; a constant column (G_jj = 0) keeps β_j = 0. It stops, as scikit-learn does, when the
- * duality gap is below `tolerance · Σ w ỹ² / Σ w`, checked every few sweeps.
+ * `β_j ← S(β_j + c_j / G_jj, α / G_jj)` with `c = q − Gβ`, `q = Z̃ᵀ diag(w / Σw) ỹ`, and S the soft
+ * threshold `S(u, t) = u − clamp(u, −t, t)`; a constant column (G_jj = 0) keeps β_j = 0. The loop keeps
+ * `c_i / G_ii` rather than c, so one update is eight small ops on `[P, ·]` tensors. It stops, as
+ * scikit-learn does, when the duality gap is below `tolerance · Σ w ỹ² / Σ w`, checked every few sweeps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -54,32 +55,39 @@ export async function lasso(design: tf.Tensor3D, targets: tf.Tensor2D, weights: 
     const q = tf.reshape(tf.matMul(centredZ, tf.reshape(tf.mul(share, centredY), [problems, rows, 1]), true, false), [problems, features]);
     const yy = tf.sum(tf.mul(share, tf.square(centredY)), 1);
     const diagonal = tf.sum(tf.mul(gram, tf.eye(features)), 2);
+    const inverse = tf.divNoNan(tf.onesLike(diagonal), diagonal);
+    const threshold = tf.mul(inverse, alpha);
     return {
       meanZ,
       meanY,
       q,
       yy,
-      columns: tf.unstack(gram, 2) as tf.Tensor2D[],
-      diagonals: tf.split(diagonal, features, 1) as tf.Tensor2D[],
+      diagonal,
+      // Column j of G with row i divided by G_ii: how c_i / G_ii moves when β_j does.
+      columns: tf.unstack(tf.mul(gram, tf.reshape(inverse, [problems, features, 1])), 2),
+      upper: tf.split(threshold, features, 1),
+      lower: tf.split(tf.neg(threshold), features, 1),
+      scaled: tf.mul(q, inverse),
     };
   });
-  // c = q − Gβ, and β as one [P, 1] column per coordinate.
-  let state: { c: tf.Tensor; beta: tf.Tensor[] } = { c: tf.clone(setup.q), beta: setup.diagonals.map((d) => tf.zerosLike(d)) };
+  // s = c / diag(G) with c = q − Gβ, and β as one [P, 1] column per coordinate.
+  let state: { scaled: tf.Tensor; beta: tf.Tensor[] } = { scaled: tf.clone(setup.scaled), beta: setup.upper.map((t) => tf.zerosLike(t)) };
   try {
     for (let sweep = 0; sweep < maxSweeps; sweep++) {
       if (sweep % CHECK_EVERY === 0 && sweep > 0 && (await converged(state, setup, alpha, tolerance))) break;
       const previous = state;
       state = tf.tidy(() => {
-        let c = previous.c;
+        let scaled = previous.scaled;
         const beta = previous.beta.slice();
         for (let j = 0; j < features; j++) {
-          const d = setup.diagonals[j];
-          const rho = tf.add(tf.slice(c, [0, j], [problems, 1]), tf.mul(d, beta[j]));
-          const shrunk = tf.divNoNan(tf.mul(tf.sign(rho), tf.relu(tf.sub(tf.abs(rho), alpha))), d);
-          c = tf.sub(c, tf.mul(setup.columns[j], tf.sub(shrunk, beta[j])));
-          beta[j] = shrunk;
+          const step = tf.slice(scaled, [0, j], [problems, 1]);
+          const clamped = tf.minimum(tf.maximum(tf.add(beta[j], step), setup.lower[j]), setup.upper[j]);
+          // β_j moves by δ = step − clamped (the soft threshold of β_j + step, minus β_j).
+          const delta = tf.sub(step, clamped);
+          beta[j] = tf.add(beta[j], delta);
+          scaled = tf.sub(scaled, tf.mul(setup.columns[j], delta));
         }
-        return { c, beta };
+        return { scaled, beta };
       });
       tf.dispose(previous);
     }
@@ -100,17 +108,19 @@ export async function lasso(design: tf.Tensor3D, targets: tf.Tensor2D, weights: 
  * by `min(1, α / ‖c‖_∞)`.
  */
 async function converged(
-  state: { c: tf.Tensor; beta: tf.Tensor[] },
-  setup: { q: tf.Tensor; yy: tf.Tensor },
+  state: { scaled: tf.Tensor; beta: tf.Tensor[] },
+  setup: { q: tf.Tensor; yy: tf.Tensor; diagonal: tf.Tensor },
   alpha: number,
   tolerance: number,
 ): Promise<boolean> {
   const flag = tf.tidy(() => {
     const beta = tf.concat(state.beta, 1);
+    // A constant column has a zero row in G, so its c_j = 0 = (c_j / G_jj) · G_jj.
+    const c = tf.mul(state.scaled, setup.diagonal);
     const qb = tf.sum(tf.mul(setup.q, beta), 1);
-    const residual2 = tf.sub(tf.sub(setup.yy, qb), tf.sum(tf.mul(state.c, beta), 1));
+    const residual2 = tf.sub(tf.sub(setup.yy, qb), tf.sum(tf.mul(c, beta), 1));
     const residualY = tf.sub(setup.yy, qb);
-    const dualNorm = tf.max(tf.abs(state.c), 1);
+    const dualNorm = tf.max(tf.abs(c), 1);
     const outside = tf.greater(dualNorm, alpha);
     const scale = tf.where(outside, tf.divNoNan(tf.scalar(alpha), dualNorm), tf.onesLike(dualNorm));
     const base = tf.where(outside, tf.mul(0.5, tf.add(residual2, tf.mul(residual2, tf.square(scale)))), residual2);
