@@ -1,12 +1,14 @@
 /**
  * The one evaluation loop of the feature-group perturbation methods: target scores of inputs in which
  * some feature groups keep the example's values and the others take a reference's (the baseline, or for
- * feature permutation another example). A coalition is a 0/1 row over an example's groups (1: keep);
- * the perturbed input is `x ⊙ keep + reference ⊙ (1 − keep)`, exact for 0/1 masks, so an all-ones
- * coalition evaluates `x` itself and an all-zeros one the reference itself (token ids stay integers).
+ * feature permutation another example). A coalition is a 0/1 row over an example's groups (1: keep); the
+ * perturbed input is `r + keep ⊙ (x − r)` for the reference r. (An all-ones coalition thus evaluates x up
+ * to one rounding of `r + (x − r)`; integer inputs such as token ids stay exact.)
  *
  * Rows are laid out example by example; they are built and evaluated in memory-bounded chunks by the
  * engine ({@link collectOverRows}), with progress counted in model evaluations and abort between chunks.
+ * The keep masks are written in JavaScript and uploaded once per chunk; the rows of one example are
+ * formed by broadcasting its `[1, ...]` slices against the masks, never by gathering copies.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { collectOverRows } from '../../core/accumulate';
@@ -22,13 +24,8 @@ export interface CoalitionPlan {
    * `width` entries stay 0) into `out` at `offset`.
    */
   coalition(example: number, row: number, out: Float32Array, offset: number): void;
-  /** The example whose values are the reference of a row (default: the reference tensors' own example). */
+  /** The example whose values are the reference of a row (feature permutation); default: the references' own example. */
   referenceExample?(example: number, row: number): number;
-  /**
-   * Further per-row terms computed from the perturbed inputs and the rows' examples (e.g. LIME's
-   * similarity), each `[count]`; they are returned after the scores, in row order.
-   */
-  extraTerms?(perturbed: tf.Tensor[], originals: tf.Tensor[]): tf.Tensor[];
 }
 
 /** The rows of a plan, example by example: example e owns rows `[offsets[e], offsets[e + 1])`. */
@@ -39,46 +36,68 @@ export function rowOffsets(plan: CoalitionPlan, numExamples: number): Int32Array
 }
 
 /**
- * Scores of every row of `plan` (example by example, see {@link rowOffsets}), followed by the plan's
- * extra terms, each `[rows]`. `references` holds one tensor per model input, `[numExamples, ...]`
- * (baselines, or the inputs themselves). The caller disposes the results.
+ * Scores `[rows]` of every row of `plan` (example by example, see {@link rowOffsets}). `references`
+ * holds one tensor per model input, `[numExamples, ...]` (baselines, or the inputs themselves). The caller
+ * disposes the result.
  */
-export async function coalitionScores(call: PreparedCall, groups: FeatureGroups, references: tf.Tensor[], plan: CoalitionPlan): Promise<tf.Tensor[]> {
+export async function coalitionScores(call: PreparedCall, groups: FeatureGroups, references: tf.Tensor[], plan: CoalitionPlan): Promise<tf.Tensor1D> {
   const width = groups.width;
   const offsets = rowOffsets(plan, call.numExamples);
-  return collectOverRows({
-    ...call.plan,
-    evaluator: call.evaluator,
-    total: offsets[call.numExamples],
-    needs: 'scores',
-    points: (start, count) => {
-      const examples = new Int32Array(count);
-      const sources = new Int32Array(count);
-      const values = new Float32Array(count * width);
-      let e = 0;
-      while (offsets[e + 1] <= start) e++;
-      for (let i = 0; i < count; i++) {
-        while (offsets[e + 1] <= start + i) e++;
-        const row = start + i - offsets[e];
-        examples[i] = e;
-        sources[i] = plan.referenceExample?.(e, row) ?? e;
-        plan.coalition(e, row, values, i * width);
-      }
-      const keep = groups.keep(tf.tensor2d(values, [count, width]), examples);
-      const exampleIndices = tf.tensor1d(examples, 'int32');
-      const sourceIndices = tf.tensor1d(sources, 'int32');
-      const inputs = call.inputs.tensors.map((x, i) => {
-        const kept = tf.mul(tf.gather(x, exampleIndices), keep[i]);
-        return tf.add(kept, tf.mul(tf.gather(references[i], sourceIndices), tf.sub(1, keep[i])));
-      });
-      return { inputs, examples };
-    },
-    terms: (rows, evaluation) => {
-      if (plan.extraTerms === undefined) return [evaluation.scores];
-      const indices = tf.tensor1d(rows.examples, 'int32');
-      const originals = call.inputs.tensors.map((x) => tf.gather(x, indices));
-      return [evaluation.scores, ...plan.extraTerms(rows.inputs, originals)];
-    },
+  const permuted = plan.referenceExample !== undefined;
+  // x − r per example, for rows that mix an example with its own reference.
+  const differences = permuted ? [] : tf.tidy(() => call.inputs.tensors.map((x, i) => tf.sub(x, references[i])));
+  try {
+    const [scores] = await collectOverRows({
+      ...call.plan,
+      evaluator: call.evaluator,
+      total: offsets[call.numExamples],
+      needs: 'scores',
+      points: (start, count) => {
+        const examples = new Int32Array(count);
+        const sources = new Int32Array(count);
+        const values = new Float32Array(count * width);
+        let e = 0;
+        while (offsets[e + 1] <= start) e++;
+        for (let i = 0; i < count; i++) {
+          while (offsets[e + 1] <= start + i) e++;
+          const row = start + i - offsets[e];
+          examples[i] = e;
+          sources[i] = plan.referenceExample?.(e, row) ?? e;
+          plan.coalition(e, row, values, i * width);
+        }
+        const keep = groups.keep(values, examples);
+        const inputs = permuted ? mixGathered(call.inputs.tensors, references, keep, examples, sources) : mixBySegments(references, differences, keep, examples);
+        return { inputs, examples };
+      },
+      terms: (_rows, evaluation) => [evaluation.scores],
+    });
+    return scores as tf.Tensor1D;
+  } finally {
+    tf.dispose(differences);
+  }
+}
+
+/** `r_e + keep ⊙ (x_e − r_e)` for runs of rows of one example e, from `[1, ...]` slices broadcast against the masks. */
+function mixBySegments(references: tf.Tensor[], differences: tf.Tensor[], keep: tf.Tensor[], examples: Int32Array): tf.Tensor[] {
+  const runs: [number, number][] = [];
+  examples.forEach((e, r) => (r > 0 && e === examples[r - 1] ? runs[runs.length - 1][1]++ : runs.push([r, 1])));
+  return references.map((reference, i) => {
+    const parts = runs.map(([first, length]) => {
+      const e = examples[first];
+      const mask = runs.length === 1 ? keep[i] : tf.slice(keep[i], first, length);
+      return tf.add(tf.slice(reference, e, 1), tf.mul(mask, tf.slice(differences[i], e, 1)));
+    });
+    return parts.length === 1 ? parts[0] : tf.concat(parts);
+  });
+}
+
+/** `r + keep ⊙ (x − r)` with every row's example and reference example gathered (feature permutation). */
+function mixGathered(inputs: tf.Tensor[], references: tf.Tensor[], keep: tf.Tensor[], examples: Int32Array, sources: Int32Array): tf.Tensor[] {
+  const exampleIndices = tf.tensor1d(examples, 'int32');
+  const sourceIndices = tf.tensor1d(sources, 'int32');
+  return inputs.map((x, i) => {
+    const reference = tf.gather(references[i], sourceIndices);
+    return tf.add(reference, tf.mul(keep[i], tf.sub(tf.gather(x, exampleIndices), reference)));
   });
 }
 
@@ -92,14 +111,9 @@ export async function scoreRows(scores: tf.Tensor, offsets: Int32Array): Promise
   }
 }
 
-/** Uploads per-example group values (float64 rows, padded to `width`) as `[numExamples, width]` and spreads them over the inputs. */
+/** Spreads per-example group values (padded to the groups' width) over the inputs' elements. */
 export function expandGroupValues(groups: FeatureGroups, values: Float64Array[]): tf.Tensor[] {
-  const table = new Float32Array(values.length * groups.width);
+  const table = new Float64Array(values.length * groups.width);
   values.forEach((row, e) => table.set(row, e * groups.width));
-  const tensor = tf.tensor2d(table, [values.length, groups.width]);
-  try {
-    return groups.expand(tensor);
-  } finally {
-    tensor.dispose();
-  }
+  return groups.expand(table);
 }

@@ -12,7 +12,7 @@ import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
 import { coalitionScores, expandGroupValues, rowOffsets, scoreRows, type CoalitionPlan } from './coalition-scores';
-import { featureGroups, type FeatureGroups, type FeatureMask } from './feature-mask';
+import { featureGroups, type FeatureMask } from './feature-mask';
 
 /** Options of {@link featureAblation}. */
 export interface FeatureAblationOptions extends CommonOptions {
@@ -45,11 +45,9 @@ export async function featureAblation(model: ModelLike, x: tf.Tensor[], options?
 export async function featureAblation(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: FeatureAblationOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys: FEATURE_ABLATION_KEYS, gradients: false });
   let baselines: tf.Tensor[] = [];
-  let groups: FeatureGroups | undefined;
   try {
-    groups = await featureGroups(options.featureMask, call.inputs);
+    const g = await featureGroups(options.featureMask, call.inputs);
     baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
-    const g = groups;
     // Row 0: x itself; row 1 + k: group k ablated.
     const plan: CoalitionPlan = {
       rowsOf: (e) => 1 + g.countOf(e),
@@ -58,12 +56,11 @@ export async function featureAblation(model: ModelLike, x: tf.Tensor | tf.Tensor
         if (row > 0) out[offset + row - 1] = 0;
       },
     };
-    const [scores] = await coalitionScores(call, g, baselines, plan);
+    const scores = await coalitionScores(call, g, baselines, plan);
     const rows = await scoreRows(scores, rowOffsets(plan, call.numExamples));
     const drops = rows.map((s) => Float64Array.from({ length: s.length - 1 }, (_, k) => s[0] - s[1 + k]));
     return call.result(expandGroupValues(g, drops));
   } finally {
-    groups?.dispose();
     baselines.forEach((b) => b.dispose());
     call.dispose();
   }

@@ -28,7 +28,11 @@ export type FeatureIds = tf.Tensor | NestedIds;
 /** `featureMask` option: one mask (a model with one input) or one per model input. */
 export type FeatureMask = FeatureIds | readonly FeatureIds[];
 
-/** The feature groups of a call's examples. */
+/**
+ * The feature groups of a call's examples, held in JavaScript: the masks are read once, and the per-row
+ * keep masks are written on the CPU and uploaded once per chunk (as RISE's masks are), which is far
+ * cheaper than gathering them on the backend.
+ */
 export interface FeatureGroups {
   /** The largest number of groups of one example: the width of coalition rows. */
   readonly width: number;
@@ -39,14 +43,16 @@ export interface FeatureGroups {
   /** The ids of example `e`'s groups, ascending (local group index → id). */
   idsOf(example: number): readonly number[];
   /**
-   * Which elements keep their value in each row: `coalitions` `[rows, width]` holds 1 where the row's
-   * group keeps the input's value and 0 where it takes the reference; `examples[r]` is row r's example.
-   * Returns one float tensor per input, `[rows, ...maskFeatureShape]`, broadcastable against the input.
+   * Which elements keep the input's value in each row: `coalitions` holds one row of `width` values per
+   * row (1: the group keeps the input's value, 0: it takes the reference's), `examples[r]` is row r's
+   * example. Returns one float32 tensor per input, `[rows, ...maskFeatureShape]` (broadcastable against
+   * the input).
    */
-  keep(coalitions: tf.Tensor2D, examples: Int32Array): tf.Tensor[];
-  /** Per-group values `[numExamples, width]` spread over the elements: one tensor per input, shaped like it. */
-  expand(values: tf.Tensor2D): tf.Tensor[];
-  dispose(): void;
+  keep(coalitions: Float32Array, examples: Int32Array): tf.Tensor[];
+  /** The local group of every element of input `input` of example `example` (row-major, feature axes only). */
+  elementGroups(input: number, example: number): Int32Array;
+  /** Per-group values (row e at `e · width`) spread over the elements: one tensor per input, shaped like it. */
+  expand(values: ArrayLike<number>): tf.Tensor[];
 }
 
 /** One input's mask, read: ids and the shape with a batch axis (1 or N) first. */
@@ -57,7 +63,7 @@ interface ReadMask {
 
 /**
  * Reads and validates `mask` (the `featureMask` option) for the inputs of a call and groups the
- * elements. `argument` names the option in errors. The caller disposes the result.
+ * elements. `argument` names the option in errors.
  */
 export async function featureGroups(mask: unknown, inputs: InputBatch, argument = 'options.featureMask'): Promise<FeatureGroups> {
   const read = mask === undefined ? defaultMasks(inputs) : await readMasks(mask, inputs, argument);
@@ -160,49 +166,71 @@ function groupsOf(masks: ReadMask[], inputs: InputBatch): FeatureGroups {
     idLists.push([...ids].sort((a, b) => a - b));
   }
   const width = Math.max(...idLists.map((l) => l.length));
-  // Local group indices per input, [examples, K_i].
-  const local = masks.map((m) => {
-    const size = m.ids.length / m.shape[0];
-    const out = new Int32Array(examples * size);
+  // Local group indices per input, `examples` blocks of K_i (the mask's feature size).
+  const sizes = masks.map((m) => m.ids.length / m.shape[0]);
+  const local = masks.map((m, i) => {
+    const out = new Int32Array(examples * sizes[i]);
     for (let e = 0; e < examples; e++) {
       const position = new Map(idLists[e].map((id, g) => [id, g]));
       const ids = block(m, e);
-      for (let k = 0; k < size; k++) out[e * size + k] = position.get(ids[k])!;
+      for (let k = 0; k < sizes[i]; k++) out[e * sizes[i] + k] = position.get(ids[k])!;
     }
-    return tf.tensor2d(out, [examples, size], 'int32');
+    return out;
   });
-  const maskFeatureShapes = masks.map((m) => m.shape.slice(1));
+  const maskShapes = masks.map((m) => m.shape.slice(1));
+  const localOf = (i: number, e: number) => local[i].subarray((shared ? 0 : e) * sizes[i], ((shared ? 0 : e) + 1) * sizes[i]);
   return {
     width,
     shared,
     countOf: (e) => idLists[shared ? 0 : e].length,
     idsOf: (e) => idLists[shared ? 0 : e],
     keep: (coalitions, rowExamples) =>
-      tf.tidy(() =>
-        local.map((indices, i) => {
-          const rows = rowExamples.length;
-          const picked = shared
-            ? tf.gather(coalitions, tf.reshape(indices, [-1]), 1)
-            : gatherPerRow(coalitions, tf.gather(indices, tf.tensor1d(rowExamples, 'int32')), width);
-          return tf.reshape(picked, [rows, ...maskFeatureShapes[i]]);
-        }),
-      ),
+      masks.map((_, i) => {
+        const size = sizes[i];
+        const out = new Float32Array(rowExamples.length * size);
+        rowExamples.forEach((e, r) => {
+          const groups = localOf(i, e);
+          for (let k = 0; k < size; k++) out[r * size + k] = coalitions[r * width + groups[k]];
+        });
+        return tf.tensor(out, [rowExamples.length, ...maskShapes[i]]);
+      }),
+    elementGroups: (i, e) => {
+      const groups = localOf(i, e);
+      const map = broadcastIndex(inputs.featureShapes[i], maskShapes[i]);
+      return Int32Array.from(map, (k) => groups[k]);
+    },
     expand: (values) =>
       tf.tidy(() =>
-        local.map((indices, i) => {
-          const picked = shared ? tf.gather(values, tf.reshape(indices, [-1]), 1) : gatherPerRow(values, indices, width);
-          const perElement = tf.reshape(picked, [n, ...maskFeatureShapes[i]]);
-          return tf.broadcastTo(perElement, inputs.tensors[i].shape);
+        masks.map((_, i) => {
+          const size = sizes[i];
+          const out = new Float32Array(n * size);
+          for (let e = 0; e < n; e++) {
+            const groups = localOf(i, e);
+            for (let k = 0; k < size; k++) out[e * size + k] = values[e * width + groups[k]];
+          }
+          return tf.broadcastTo(tf.tensor(out, [n, ...maskShapes[i]]), inputs.tensors[i].shape);
         }),
       ),
-    dispose: () => local.forEach((t) => t.dispose()),
   };
 }
 
-/** `out[r, k] = table[r, indices[r, k]]` for a table `[R, width]` and indices `[R, K]` (one flat gather). */
-function gatherPerRow(table: tf.Tensor2D, indices: tf.Tensor, width: number): tf.Tensor2D {
-  const rows = indices.shape[0];
-  const offsets = tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(width, 'int32'));
-  const flat = tf.add(indices, tf.reshape(offsets, [rows, 1]));
-  return tf.reshape(tf.gather(tf.reshape(table, [-1]), tf.reshape(flat, [-1])), [rows, -1]) as tf.Tensor2D;
+/** For every element of `shape` (row-major), the flat index of the element of the broadcast `from` it reads. */
+function broadcastIndex(shape: number[], from: number[]): Int32Array {
+  const strides = new Array<number>(from.length);
+  for (let d = from.length - 1, stride = 1; d >= 0; d--) {
+    strides[d] = from[d] === 1 ? 0 : stride;
+    stride *= from[d];
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = new Int32Array(size);
+  for (let k = 0; k < size; k++) {
+    let rest = k;
+    let index = 0;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      index += (rest % shape[d]) * strides[d];
+      rest = Math.floor(rest / shape[d]);
+    }
+    out[k] = index;
+  }
+  return out;
 }

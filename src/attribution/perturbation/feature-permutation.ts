@@ -18,7 +18,7 @@ import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
 import { deriveSeed, mulberry32 } from '../../core/seeded-random';
 import { coalitionScores, expandGroupValues, rowOffsets, scoreRows, type CoalitionPlan } from './coalition-scores';
-import { featureGroups, type FeatureGroups, type FeatureMask } from './feature-mask';
+import { featureGroups, type FeatureMask } from './feature-mask';
 import { randomPermutation } from './mask-random';
 
 /** Options of {@link featurePermutation}. */
@@ -49,14 +49,12 @@ export async function featurePermutation(
   options: FeaturePermutationOptions = {},
 ): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys: FEATURE_PERMUTATION_KEYS, gradients: false });
-  let groups: FeatureGroups | undefined;
   try {
     const n = call.numExamples;
     if (n < 2) {
       throw new GlassboxArgumentError('x', `featurePermutation permutes features across the batch and needs at least 2 examples, got ${n}`);
     }
-    groups = await featureGroups(options.featureMask, call.inputs);
-    const g = groups;
+    const g = await featureGroups(options.featureMask, call.inputs);
     if (!g.shared) {
       throw new GlassboxArgumentError('options.featureMask', `featurePermutation needs the same groups for every example: give the mask without a batch axis, or with a batch axis of 1`);
     }
@@ -70,12 +68,11 @@ export async function featurePermutation(
       },
       referenceExample: (e, row) => (row === 0 ? e : permutations[row - 1][e]),
     };
-    const [scores] = await coalitionScores(call, g, call.inputs.tensors, plan);
+    const scores = await coalitionScores(call, g, call.inputs.tensors, plan);
     const rows = await scoreRows(scores, rowOffsets(plan, n));
     const drops = rows.map((s) => Float64Array.from({ length: g.width }, (_, k) => s[0] - s[1 + k]));
     return call.result(expandGroupValues(g, drops));
   } finally {
-    groups?.dispose();
     call.dispose();
   }
 }

@@ -61,13 +61,11 @@ export async function kernelShap(model: ModelLike, x: tf.Tensor[], options?: Ker
 export async function kernelShap(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: KernelShapOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys: KERNEL_SHAP_KEYS, gradients: false });
   let baselines: tf.Tensor[] = [];
-  let groups: FeatureGroups | undefined;
   try {
     const samples = options.samples ?? 200;
     assertInteger(samples, 'options.samples', 2);
-    groups = await featureGroups(options.featureMask, call.inputs);
+    const g = await featureGroups(options.featureMask, call.inputs);
     baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
-    const g = groups;
     const sample = kernelShapSampler(call.seed);
     const plan: CoalitionPlan = {
       rowsOf: () => samples,
@@ -95,7 +93,6 @@ export async function kernelShap(model: ModelLike, x: tf.Tensor | tf.Tensor[], o
       }),
     );
   } finally {
-    groups?.dispose();
     baselines.forEach((b) => b.dispose());
     call.dispose();
   }

@@ -48,7 +48,7 @@ const LIME_KERNEL_WIDTH = 1.0;
 /**
  * LIME attribution of the target score, shaped like `x` (one tensor per input for a model with several):
  * each element gets its group's surrogate coefficient. Costs `samples` forward passes per example, plus
- * the Lasso fit (about `groups` small ops per coordinate-descent sweep).
+ * the Lasso fit (eight small ops per group and coordinate-descent sweep).
  * @example
  * const weights = await lime(model, x, { target: 0, featureMask: superpixelMask(segments), samples: 500, seed: 1 });
  */
@@ -57,27 +57,29 @@ export async function lime(model: ModelLike, x: tf.Tensor[], options?: LimeOptio
 export async function lime(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: LimeOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys: LIME_KEYS, gradients: false });
   let baselines: tf.Tensor[] = [];
-  let groups: FeatureGroups | undefined;
   try {
     const samples = options.samples ?? 200;
     assertInteger(samples, 'options.samples', 1);
-    groups = await featureGroups(options.featureMask, call.inputs);
+    const g = await featureGroups(options.featureMask, call.inputs);
     baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
-    const g = groups;
     const plan: CoalitionPlan = {
       rowsOf: () => samples,
       coalition: (e, s, out, offset) => limeCoalition(g.countOf(e), call.seed, s, out, offset),
-      extraTerms: (perturbed, originals) => [cosineKernel(perturbed, originals)],
     };
+    const sums = await groupProducts(g, call.inputs.tensors, baselines);
     return call.result(
-      await fitSurrogate(call, g, baselines, plan, async ({ design, scores, extras: [similarity] }) => {
-        const fit = await lasso(design, scores, similarity, { alpha: LIME_ALPHA });
-        fit.intercept.dispose();
-        return fit.coefficients;
+      await fitSurrogate(call, g, baselines, plan, async ({ coalitions, design, scores }) => {
+        const similarity = tf.tensor2d(cosineKernel(coalitions, sums, g.width, samples), [call.numExamples, samples]);
+        try {
+          const fit = await lasso(design, scores, similarity, { alpha: LIME_ALPHA });
+          fit.intercept.dispose();
+          return fit.coefficients;
+        } finally {
+          similarity.dispose();
+        }
       }),
     );
   } finally {
-    groups?.dispose();
     baselines.forEach((b) => b.dispose());
     call.dispose();
   }
@@ -89,18 +91,56 @@ export function limeCoalition(groups: number, seed: number, s: number, out: Floa
   for (let k = 0; k < groups; k++) out[offset + k] = uniforms[k] < 0.5 ? 1 : 0;
 }
 
+/** Per example and group, Σ x², Σ b·x and Σ b² over the group's elements in every input. */
+interface GroupProducts {
+  xx: Float64Array[];
+  bx: Float64Array[];
+  bb: Float64Array[];
+}
+
+/** Reads x and the baselines once and sums their products per example and group. */
+async function groupProducts(groups: FeatureGroups, inputs: tf.Tensor[], baselines: tf.Tensor[]): Promise<GroupProducts> {
+  const [xs, bs] = await Promise.all([Promise.all(inputs.map((t) => t.data())), Promise.all(baselines.map((t) => t.data()))]);
+  const n = inputs[0].shape[0];
+  const sums: GroupProducts = { xx: [], bx: [], bb: [] };
+  for (let e = 0; e < n; e++) {
+    const [xx, bx, bb] = [0, 1, 2].map(() => new Float64Array(groups.width));
+    inputs.forEach((input, i) => {
+      const size = input.size / n;
+      const owner = groups.elementGroups(i, e);
+      for (let k = 0; k < size; k++) {
+        const [x, b, g] = [xs[i][e * size + k], bs[i][e * size + k], owner[k]];
+        xx[g] += x * x;
+        bx[g] += b * x;
+        bb[g] += b * b;
+      }
+    });
+    sums.xx.push(xx);
+    sums.bx.push(bx);
+    sums.bb.push(bb);
+  }
+  return sums;
+}
+
 /**
- * `exp(−d² / (2 σ²))` with `d = 1 − cos(x, x')` over all inputs' elements of each row (σ = 1.0), `[rows]`.
+ * LIME's weights: `exp(−d² / (2 σ²))` with `d = 1 − cos(x, x')` over all input elements (σ = 1.0), for
+ * every coalition (N · S rows of `width`), from the per-group sums: the perturbed input x' takes x on
+ * the groups that are on and b elsewhere, so `x'·x = Σ_on Σx² + Σ_off Σbx` and `‖x'‖² = Σ_on Σx² + Σ_off Σb²`.
  * A zero vector has cosine 0 (PyTorch's `CosineSimilarity` with its ε).
  */
-export function cosineKernel(perturbed: tf.Tensor[], originals: tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => {
-    const rows = perturbed[0].shape[0];
-    const perRow = (t: tf.Tensor) => tf.sum(tf.reshape(t, [rows, -1]), 1);
-    const sumOver = (f: (i: number) => tf.Tensor) => perturbed.map((_, i) => perRow(f(i))).reduce((a, b) => tf.add(a, b));
-    const dot = sumOver((i) => tf.mul(perturbed[i], originals[i]));
-    const norms = tf.sqrt(tf.mul(sumOver((i) => tf.square(perturbed[i])), sumOver((i) => tf.square(originals[i]))));
-    const distance = tf.sub(1, tf.div(dot, tf.maximum(norms, 1e-8)));
-    return tf.exp(tf.div(tf.neg(tf.square(distance)), 2 * LIME_KERNEL_WIDTH ** 2)) as tf.Tensor1D;
+export function cosineKernel(coalitions: Float32Array, sums: GroupProducts, width: number, samples: number): Float32Array {
+  const weights = new Float32Array(coalitions.length / width);
+  weights.forEach((_, row) => {
+    const e = Math.floor(row / samples);
+    let [dot, perturbed, original] = [0, 0, 0];
+    for (let g = 0; g < width; g++) {
+      const on = coalitions[row * width + g] === 1;
+      dot += on ? sums.xx[e][g] : sums.bx[e][g];
+      perturbed += on ? sums.xx[e][g] : sums.bb[e][g];
+      original += sums.xx[e][g];
+    }
+    const distance = 1 - dot / Math.max(Math.sqrt(perturbed * original), 1e-8);
+    weights[row] = Math.exp(-(distance ** 2) / (2 * LIME_KERNEL_WIDTH ** 2));
   });
+  return weights;
 }

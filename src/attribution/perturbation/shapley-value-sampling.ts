@@ -20,7 +20,7 @@ import { prepareCall } from '../../core/prepare';
 import { deriveSeed, mulberry32 } from '../../core/seeded-random';
 import { assertInteger } from '../../core/validate';
 import { coalitionScores, expandGroupValues, rowOffsets, scoreRows, type CoalitionPlan } from './coalition-scores';
-import { featureGroups, type FeatureGroups, type FeatureMask } from './feature-mask';
+import { featureGroups, type FeatureMask } from './feature-mask';
 import { randomPermutation } from './mask-random';
 
 /** Options of {@link shapleyValueSampling}. */
@@ -57,13 +57,11 @@ export async function shapleyValueSampling(
 ): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys: SHAPLEY_VALUE_SAMPLING_KEYS, gradients: false });
   let baselines: tf.Tensor[] = [];
-  let groups: FeatureGroups | undefined;
   try {
     const samples = options.samples ?? 25;
     assertInteger(samples, 'options.samples', 1);
-    groups = await featureGroups(options.featureMask, call.inputs);
+    const g = await featureGroups(options.featureMask, call.inputs);
     baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
-    const g = groups;
     const orders = permutationSource(call.seed);
     // Row 0: the baseline; row 1: x; row 2 + s·(G − 1) + (k − 1): the first k groups of permutation s.
     const plan: CoalitionPlan = {
@@ -78,7 +76,7 @@ export async function shapleyValueSampling(
         for (let j = 0; j < k; j++) out[offset + order[j]] = 1;
       },
     };
-    const [scores] = await coalitionScores(call, g, baselines, plan);
+    const scores = await coalitionScores(call, g, baselines, plan);
     const rows = await scoreRows(scores, rowOffsets(plan, call.numExamples));
     const values = rows.map((score, e) => {
       const count = g.countOf(e);
@@ -96,7 +94,6 @@ export async function shapleyValueSampling(
     });
     return call.result(expandGroupValues(g, values));
   } finally {
-    groups?.dispose();
     baselines.forEach((b) => b.dispose());
     call.dispose();
   }

@@ -10,12 +10,12 @@ import type { FeatureGroups } from './feature-mask';
 
 /** What a surrogate is fitted to, for all examples at once (S coalitions per example). */
 export interface SurrogateData {
-  /** The coalitions `[N, S, width]` (0/1; columns past an example's groups are 0). */
+  /** The coalitions, example by example and row by row, `width` values each (0/1; columns past an example's groups are 0). */
+  coalitions: Float32Array;
+  /** The same as a tensor `[N, S, width]`. */
   design: tf.Tensor3D;
   /** The target scores `[N, S]`. */
   scores: tf.Tensor2D;
-  /** The plan's extra terms, each `[N, S]`. */
-  extras: tf.Tensor2D[];
 }
 
 /**
@@ -32,23 +32,19 @@ export async function fitSurrogate(
   const n = call.numExamples;
   const samples = plan.rowsOf(0);
   const width = groups.width;
-  const evaluated = await coalitionScores(call, groups, references, plan);
-  let data: SurrogateData | undefined;
+  const scores = await coalitionScores(call, groups, references, plan);
+  const coalitions = new Float32Array(n * samples * width);
+  for (let e = 0; e < n; e++) {
+    for (let s = 0; s < samples; s++) plan.coalition(e, s, coalitions, (e * samples + s) * width);
+  }
+  const data = tf.tidy(() => ({ design: tf.tensor3d(coalitions, [n, samples, width]), scores: tf.reshape(scores, [n, samples]) as tf.Tensor2D }));
+  scores.dispose();
   let coefficients: tf.Tensor2D | undefined;
   try {
-    const coalitions = new Float32Array(n * samples * width);
-    for (let e = 0; e < n; e++) {
-      for (let s = 0; s < samples; s++) plan.coalition(e, s, coalitions, (e * samples + s) * width);
-    }
-    data = tf.tidy(() => {
-      const [scores, ...extras] = evaluated.map((t) => tf.reshape(t, [n, samples]) as tf.Tensor2D);
-      return { design: tf.tensor3d(coalitions, [n, samples, width]), scores, extras };
-    });
-    coefficients = await fit(data);
-    return groups.expand(coefficients);
+    coefficients = await fit({ coalitions, ...data });
+    return groups.expand(await coefficients.data());
   } finally {
-    tf.dispose(evaluated);
-    if (data !== undefined) tf.dispose([data.design, data.scores, ...data.extras]);
+    tf.dispose(data);
     coefficients?.dispose();
   }
 }
