@@ -1,14 +1,15 @@
 /**
  * The one evaluation loop of the feature-group perturbation methods: target scores of inputs in which
  * some feature groups keep the example's values and the others take a reference's (the baseline, or for
- * feature permutation another example). A coalition is a 0/1 row over an example's groups (1: keep); the
- * perturbed input is `r + keep ⊙ (x − r)` for the reference r. (An all-ones coalition thus evaluates x up
- * to one rounding of `r + (x − r)`; integer inputs such as token ids stay exact.)
+ * feature permutation another example). A coalition is a 0/1 row over an example's groups (1: keep).
+ * Every element is selected, never computed, so an all-ones coalition evaluates x itself, an all-zeros
+ * one the reference itself, and integer inputs such as token ids stay integers.
  *
- * Rows are laid out example by example; they are built and evaluated in memory-bounded chunks by the
- * engine ({@link collectOverRows}), with progress counted in model evaluations and abort between chunks.
- * The keep masks are written in JavaScript and uploaded once per chunk; the rows of one example are
- * formed by broadcasting its `[1, ...]` slices against the masks, never by gathering copies.
+ * Rows are laid out example by example; they are evaluated in memory-bounded chunks by the engine
+ * ({@link collectOverRows}), with progress counted in model evaluations and abort between chunks. The
+ * inputs and references are read once; each chunk's rows are written in JavaScript and uploaded at once
+ * (as RISE's masks are): on the cpu and wasm backends a backend gather or broadcast of the same rows costs
+ * more than a small model's forward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { collectOverRows } from '../../core/accumulate';
@@ -43,62 +44,53 @@ export function rowOffsets(plan: CoalitionPlan, numExamples: number): Int32Array
 export async function coalitionScores(call: PreparedCall, groups: FeatureGroups, references: tf.Tensor[], plan: CoalitionPlan): Promise<tf.Tensor1D> {
   const width = groups.width;
   const offsets = rowOffsets(plan, call.numExamples);
-  const permuted = plan.referenceExample !== undefined;
-  // x − r per example, for rows that mix an example with its own reference.
-  const differences = permuted ? [] : tf.tidy(() => call.inputs.tensors.map((x, i) => tf.sub(x, references[i])));
-  try {
-    const [scores] = await collectOverRows({
-      ...call.plan,
-      evaluator: call.evaluator,
-      total: offsets[call.numExamples],
-      needs: 'scores',
-      points: (start, count) => {
-        const examples = new Int32Array(count);
-        const sources = new Int32Array(count);
-        const values = new Float32Array(count * width);
-        let e = 0;
-        while (offsets[e + 1] <= start) e++;
-        for (let i = 0; i < count; i++) {
-          while (offsets[e + 1] <= start + i) e++;
-          const row = start + i - offsets[e];
-          examples[i] = e;
-          sources[i] = plan.referenceExample?.(e, row) ?? e;
-          plan.coalition(e, row, values, i * width);
+  const shapes = call.inputs.featureShapes;
+  const sizes = shapes.map((shape) => shape.reduce((a, b) => a * b, 1));
+  const inputValues = await Promise.all(call.inputs.tensors.map((t) => t.data()));
+  const referenceValues = references === call.inputs.tensors ? inputValues : await Promise.all(references.map((t) => t.data()));
+  const coalition = new Float32Array(width);
+  const [scores] = await collectOverRows({
+    ...call.plan,
+    evaluator: call.evaluator,
+    total: offsets[call.numExamples],
+    needs: 'scores',
+    points: (start, count) => {
+      const examples = new Int32Array(count);
+      const rows = sizes.map((size) => new Float32Array(count * size));
+      let e = 0;
+      while (offsets[e + 1] <= start) e++;
+      for (let r = 0; r < count; r++) {
+        while (offsets[e + 1] <= start + r) e++;
+        const row = start + r - offsets[e];
+        const source = plan.referenceExample?.(e, row) ?? e;
+        examples[r] = e;
+        coalition.fill(0);
+        plan.coalition(e, row, coalition, 0);
+        // Copy whichever of x and the reference most groups take, then write the other groups' elements.
+        const groupCount = groups.countOf(e);
+        let on = 0;
+        for (let g = 0; g < groupCount; g++) on += coalition[g];
+        const mostlyOn = 2 * on >= groupCount;
+        for (let i = 0; i < sizes.length; i++) {
+          const size = sizes[i];
+          const [base, baseAt] = mostlyOn ? [inputValues[i], e * size] : [referenceValues[i], source * size];
+          const [other, otherAt] = mostlyOn ? [referenceValues[i], source * size] : [inputValues[i], e * size];
+          const out = rows[i];
+          const at = r * size;
+          out.set(base.subarray(baseAt, baseAt + size), at);
+          const lists = groups.groupElements(i, e);
+          for (let g = 0; g < groupCount; g++) {
+            if ((coalition[g] === 1) === mostlyOn) continue;
+            const elements = lists[g];
+            for (let j = 0; j < elements.length; j++) out[at + elements[j]] = other[otherAt + elements[j]];
+          }
         }
-        const keep = groups.keep(values, examples);
-        const inputs = permuted ? mixGathered(call.inputs.tensors, references, keep, examples, sources) : mixBySegments(references, differences, keep, examples);
-        return { inputs, examples };
-      },
-      terms: (_rows, evaluation) => [evaluation.scores],
-    });
-    return scores as tf.Tensor1D;
-  } finally {
-    tf.dispose(differences);
-  }
-}
-
-/** `r_e + keep ⊙ (x_e − r_e)` for runs of rows of one example e, from `[1, ...]` slices broadcast against the masks. */
-function mixBySegments(references: tf.Tensor[], differences: tf.Tensor[], keep: tf.Tensor[], examples: Int32Array): tf.Tensor[] {
-  const runs: [number, number][] = [];
-  examples.forEach((e, r) => (r > 0 && e === examples[r - 1] ? runs[runs.length - 1][1]++ : runs.push([r, 1])));
-  return references.map((reference, i) => {
-    const parts = runs.map(([first, length]) => {
-      const e = examples[first];
-      const mask = runs.length === 1 ? keep[i] : tf.slice(keep[i], first, length);
-      return tf.add(tf.slice(reference, e, 1), tf.mul(mask, tf.slice(differences[i], e, 1)));
-    });
-    return parts.length === 1 ? parts[0] : tf.concat(parts);
+      }
+      return { inputs: rows.map((values, i) => tf.tensor(values, [count, ...shapes[i]])), examples };
+    },
+    terms: (_rows, evaluation) => [evaluation.scores],
   });
-}
-
-/** `r + keep ⊙ (x − r)` with every row's example and reference example gathered (feature permutation). */
-function mixGathered(inputs: tf.Tensor[], references: tf.Tensor[], keep: tf.Tensor[], examples: Int32Array, sources: Int32Array): tf.Tensor[] {
-  const exampleIndices = tf.tensor1d(examples, 'int32');
-  const sourceIndices = tf.tensor1d(sources, 'int32');
-  return inputs.map((x, i) => {
-    const reference = tf.gather(references[i], sourceIndices);
-    return tf.add(reference, tf.mul(keep[i], tf.sub(tf.gather(x, exampleIndices), reference)));
-  });
+  return scores as tf.Tensor1D;
 }
 
 /** Reads the scores back (and disposes them) as float64 arrays, one per example with its rows' scores. */

@@ -29,9 +29,9 @@ export type FeatureIds = tf.Tensor | NestedIds;
 export type FeatureMask = FeatureIds | readonly FeatureIds[];
 
 /**
- * The feature groups of a call's examples, held in JavaScript: the masks are read once, and the per-row
- * keep masks are written on the CPU and uploaded once per chunk (as RISE's masks are), which is far
- * cheaper than gathering them on the backend.
+ * The feature groups of a call's examples, held in JavaScript: the masks are read once, and the
+ * perturbed inputs are written on the CPU and uploaded once per chunk (as RISE's masks are), which is far
+ * cheaper than gathering or broadcasting copies on the cpu and wasm backends.
  */
 export interface FeatureGroups {
   /** The largest number of groups of one example: the width of coalition rows. */
@@ -42,15 +42,10 @@ export interface FeatureGroups {
   countOf(example: number): number;
   /** The ids of example `e`'s groups, ascending (local group index → id). */
   idsOf(example: number): readonly number[];
-  /**
-   * Which elements keep the input's value in each row: `coalitions` holds one row of `width` values per
-   * row (1: the group keeps the input's value, 0: it takes the reference's), `examples[r]` is row r's
-   * example. Returns one float32 tensor per input, `[rows, ...maskFeatureShape]` (broadcastable against
-   * the input).
-   */
-  keep(coalitions: Float32Array, examples: Int32Array): tf.Tensor[];
   /** The local group of every element of input `input` of example `example` (row-major, feature axes only). */
   elementGroups(input: number, example: number): Int32Array;
+  /** The elements of each local group of input `input` of example `example` (flat indices, ascending). */
+  groupElements(input: number, example: number): Int32Array[];
   /** Per-group values (row e at `e · width`) spread over the elements: one tensor per input, shaped like it. */
   expand(values: ArrayLike<number>): tf.Tensor[];
 }
@@ -178,26 +173,38 @@ function groupsOf(masks: ReadMask[], inputs: InputBatch): FeatureGroups {
     return out;
   });
   const maskShapes = masks.map((m) => m.shape.slice(1));
+  const elementGroupCache = new Map<number, Int32Array>();
+  const groupElementCache = new Map<number, Int32Array[]>();
   const localOf = (i: number, e: number) => local[i].subarray((shared ? 0 : e) * sizes[i], ((shared ? 0 : e) + 1) * sizes[i]);
+  const elementGroups = (i: number, e: number): Int32Array => {
+    const key = i * examples + (shared ? 0 : e);
+    let groups = elementGroupCache.get(key);
+    if (groups === undefined) {
+      const owners = localOf(i, e);
+      groups = Int32Array.from(broadcastIndex(inputs.featureShapes[i], maskShapes[i]), (k) => owners[k]);
+      elementGroupCache.set(key, groups);
+    }
+    return groups;
+  };
   return {
     width,
     shared,
     countOf: (e) => idLists[shared ? 0 : e].length,
     idsOf: (e) => idLists[shared ? 0 : e],
-    keep: (coalitions, rowExamples) =>
-      masks.map((_, i) => {
-        const size = sizes[i];
-        const out = new Float32Array(rowExamples.length * size);
-        rowExamples.forEach((e, r) => {
-          const groups = localOf(i, e);
-          for (let k = 0; k < size; k++) out[r * size + k] = coalitions[r * width + groups[k]];
-        });
-        return tf.tensor(out, [rowExamples.length, ...maskShapes[i]]);
-      }),
-    elementGroups: (i, e) => {
-      const groups = localOf(i, e);
-      const map = broadcastIndex(inputs.featureShapes[i], maskShapes[i]);
-      return Int32Array.from(map, (k) => groups[k]);
+    elementGroups,
+    groupElements: (i, e) => {
+      const key = i * examples + (shared ? 0 : e);
+      let lists = groupElementCache.get(key);
+      if (lists === undefined) {
+        const owners = elementGroups(i, e);
+        const counts = new Int32Array(width);
+        owners.forEach((g) => counts[g]++);
+        lists = Array.from(counts, (c) => new Int32Array(c));
+        counts.fill(0);
+        owners.forEach((g, k) => (lists![g][counts[g]++] = k));
+        groupElementCache.set(key, lists);
+      }
+      return lists;
     },
     expand: (values) =>
       tf.tidy(() =>
