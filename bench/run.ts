@@ -10,6 +10,7 @@ const scripts = [
   ['bench/backend-gaps.ts', 'input gradients with and without the backend-gap fixes'],
   ['bench/lrp.ts', 'LRP per composite vs saliency'],
   ['bench/perturbation.ts', 'MFPP / RISE vs predict, segmentation share'],
+  ['bench/perturbation-family.ts', 'feature ablation, permutation, Shapley sampling, KernelSHAP, LIME vs predict'],
 ];
 
 let failed = 0;

@@ -72,6 +72,9 @@ describe('lime', () => {
     );
     await expectRejectsWithoutLeak(() => lime(model, x, { target: 1, samples: 0 }), /options\.samples: expected an integer >= 1, got 0/);
     await expectRejectsWithoutLeak(() => lime(model, x, { target: 1, kernelWidth: 2 } as never), /options\.kernelWidth: unknown option/);
+    const large = tf.zeros([1, 65, 65]);
+    await expectRejectsWithoutLeak(() => lime((v: tf.Tensor) => tf.reshape(tf.sum(v, [1, 2]), [-1, 1]), large), /options\.featureMask: LIME fits one coefficient per feature group .* 4225 groups are too many \(at most 4096\)/);
+    large.dispose();
     [x, a, b, second, alone, ids, tokens].forEach((t) => t.dispose());
     model.dispose();
     embedding.dispose();

@@ -11,6 +11,7 @@
  * groups, so the result does not depend on `batchSize` or on an example's position in the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { GlassboxArgumentError } from '../../core/errors';
 import { resolveReference, type Reference } from '../../core/inputs';
 import type { ModelLike } from '../../core/model';
 import { optionKeys } from '../../core/option-keys';
@@ -42,6 +43,8 @@ const LIME_KEYS = optionKeys<LimeOptions>()('baseline', 'featureMask', 'samples'
 
 /** Captum's LIME surrogate: scikit-learn's Lasso with α = 0.01. */
 const LIME_ALPHA = 0.01;
+/** Most feature groups LIME takes: the Lasso's Gram matrix has `groups²` entries (64 MiB at 4096). */
+const LIME_MAX_GROUPS = 4096;
 /** Captum's LIME kernel width on the cosine distance. */
 const LIME_KERNEL_WIDTH = 1.0;
 
@@ -61,6 +64,13 @@ export async function lime(model: ModelLike, x: tf.Tensor | tf.Tensor[], options
     const samples = options.samples ?? 200;
     assertInteger(samples, 'options.samples', 1);
     const g = await featureGroups(options.featureMask, call.inputs);
+    if (g.width > LIME_MAX_GROUPS) {
+      throw new GlassboxArgumentError(
+        'options.featureMask',
+        `LIME fits one coefficient per feature group and holds their ${g.width}×${g.width} Gram matrix; ${g.width} groups are too many ` +
+          `(at most ${LIME_MAX_GROUPS}). Group the elements, e.g. featureMask: superpixelMask(await slic(image)) for images`,
+      );
+    }
     baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
     const plan: CoalitionPlan = {
       rowsOf: () => samples,
