@@ -44,8 +44,8 @@ describe('lime', () => {
       const truth = [0, 1, 2, 3].map((g) => ids.reduce((p, id, j) => (id === g ? p + ws[j] * (row[j] - base) : p), 0));
       truth.forEach((t, g) => expect(Math.abs(coefficients[g] - t)).toBeLessThan(0.1));
     }
-    // The default tolerance (scikit-learn's 1e-4 on the duality gap) leaves ~1e-3 on the coefficients.
-    await expectClose(result, expected, 1e-2);
+    // At the default tolerance (scikit-learn's 1e-4 on the duality gap) the coefficients are within ~1e-4.
+    await expectClose(result, expected, 5e-4);
     [x, weights, result].forEach((t) => t.dispose());
   });
 
