@@ -130,10 +130,10 @@ describe('kernelShap', () => {
     [x, result].forEach((t) => t.dispose());
   });
 
-  it('sums to f(x) − f(b) exactly, also underdetermined, and groups ids across inputs', async () => {
+  it('sums to f(x) − f(b) exactly, also underdetermined or with the fixed coalitions alone, and groups ids across inputs', async () => {
     const model = smoothMlp(6, 3, 9);
     const x = seededTensor([2, 6], 10);
-    for (const samples of [30, 4]) {
+    for (const samples of [30, 4, 2]) {
       const phi = await expectNoLeak(() => kernelShap(model, x, { target: 2, samples, seed: 11 }));
       const delta = tf.tidy(() => tf.sub(tf.slice(model.predict(x) as tf.Tensor, [0, 2], [-1, 1]), tf.slice(model.predict(tf.zeros([2, 6])) as tf.Tensor, [0, 2], [-1, 1])));
       const [values, deltas] = [await phi.data(), await delta.data()];

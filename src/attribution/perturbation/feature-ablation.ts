@@ -37,8 +37,8 @@ const FEATURE_ABLATION_KEYS = optionKeys<FeatureAblationOptions>()('baseline', '
  * bounds each pass. Only forward passes: works for any model, token-id inputs included (ablate with a
  * baseline id such as the padding token).
  * @example
- * const { labels } = await slic(image, { segments: 50 });
- * const map = await featureAblation(model, x, { target: 3, featureMask: superpixelMask(labels) });
+ * const segments = await slic(tf.squeeze(image, [0]), { segments: 50 });
+ * const map = await featureAblation(model, image, { target: 3, featureMask: superpixelMask(segments) });
  */
 export async function featureAblation(model: ModelLike, x: tf.Tensor, options?: FeatureAblationOptions): Promise<tf.Tensor>;
 export async function featureAblation(model: ModelLike, x: tf.Tensor[], options?: FeatureAblationOptions): Promise<tf.Tensor[]>;

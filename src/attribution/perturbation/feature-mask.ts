@@ -40,8 +40,6 @@ export interface FeatureGroups {
   readonly shared: boolean;
   /** Number of groups `G_e` of example `e`. */
   countOf(example: number): number;
-  /** The ids of example `e`'s groups, ascending (local group index → id). */
-  idsOf(example: number): readonly number[];
   /** The local group of every element of input `input` of example `example` (row-major, feature axes only). */
   elementGroups(input: number, example: number): Int32Array;
   /** The elements of each local group of input `input` of example `example` (flat indices, ascending). */
@@ -190,7 +188,6 @@ function groupsOf(masks: ReadMask[], inputs: InputBatch): FeatureGroups {
     width,
     shared,
     countOf: (e) => idLists[shared ? 0 : e].length,
-    idsOf: (e) => idLists[shared ? 0 : e],
     elementGroups,
     groupElements: (i, e) => {
       const key = i * examples + (shared ? 0 : e);

@@ -8,8 +8,8 @@
  * solved by CGLS (conjugate gradients on the normal equations, Hestenes & Stiefel 1952, in the
  * numerically preferable least-squares form that never forms `ZᵀWZ`) on the constrained subspace. Started
  * from ψ = 0, CGLS converges to the minimum-norm solution, so an underdetermined problem (fewer distinct
- * coalitions than features) has a well-defined answer: the least-squares solution of least norm, which
- * is also what Captum gets from scikit-learn's `LinearRegression` (LAPACK `gelsd`).
+ * coalitions than features) has a well-defined answer: the least-squares solution of least norm (Captum's
+ * scikit-learn `LinearRegression` also returns a minimum-norm solution, of its own centred problem).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -48,6 +48,12 @@ export async function weightedLeastSquares(
     return { active, count, start, root: tf.sqrt(weights) };
   });
   const { active, count, start, root } = setup;
+  if (rows === 0) {
+    // No rows: only the constraint speaks (φ = total / M on the active columns).
+    tf.dispose([count, root]);
+    if (options.active === undefined) active.dispose();
+    return start as tf.Tensor2D;
+  }
   // P: onto the active columns, and with a total also onto Σ = 0.
   const project = (v: tf.Tensor): tf.Tensor =>
     options.total === undefined ? tf.mul(active, v) : tf.mul(active, tf.sub(v, tf.divNoNan(tf.sum(tf.mul(active, v), 1, true), count)));
@@ -63,7 +69,7 @@ export async function weightedLeastSquares(
     return { solution: tf.zerosLike(start), residual, direction: gradient, gamma, threshold: tf.mul(gamma, tolerance * tolerance) };
   });
   try {
-    for (let iteration = 0; iteration < maxIterations && rows > 0; iteration++) {
+    for (let iteration = 0; iteration < maxIterations; iteration++) {
       if (iteration % CHECK_EVERY === 0 && !(await anyRunning(state.gamma, state.threshold))) break;
       const previous = state;
       state = tf.tidy(() => {
