@@ -112,6 +112,7 @@ function activeGroups(groups: FeatureGroups, numExamples: number): tf.Tensor2D {
  */
 export function kernelShapSampler(seed: number): (groups: number, s: number, out: Float32Array, offset: number) => void {
   const cumulative = new Map<number, Float64Array>();
+  let order = new Int32Array(0);
   const sizeDistribution = (m: number): Float64Array => {
     let cdf = cumulative.get(m);
     if (cdf === undefined) {
@@ -135,7 +136,8 @@ export function kernelShapSampler(seed: number): (groups: number, s: number, out
     let k = 1;
     while (k < m - 1 && cdf[k - 1] <= u) k++;
     // The first k of a partial Fisher–Yates shuffle.
-    const order = Int32Array.from({ length: m }, (_, i) => i);
+    if (order.length < m) order = new Int32Array(m);
+    for (let i = 0; i < m; i++) order[i] = i;
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(next() * (m - i));
       const t = order[i];

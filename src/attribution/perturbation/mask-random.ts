@@ -8,7 +8,9 @@ import { deriveSeed, mulberry32 } from '../../core/seeded-random';
 /** `count` uniform numbers in [0, 1) for (seed, indices): a mulberry32 stream seeded by {@link deriveSeed}. */
 export function seededUniforms(count: number, seed: number, ...indices: number[]): Float32Array {
   const next = mulberry32(deriveSeed(seed, ...indices));
-  return Float32Array.from({ length: count }, next);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = next();
+  return out;
 }
 
 /** A seeded integer in `[0, bound)` for (seed, indices) (crop offsets). */

@@ -32,11 +32,16 @@ export async function fitSurrogate(
   const n = call.numExamples;
   const samples = plan.rowsOf(0);
   const width = groups.width;
-  const scores = await coalitionScores(call, groups, references, plan);
+  // Drawn once: the rows and the regression read the same coalitions.
   const coalitions = new Float32Array(n * samples * width);
   for (let e = 0; e < n; e++) {
     for (let s = 0; s < samples; s++) plan.coalition(e, s, coalitions, (e * samples + s) * width);
   }
+  const drawn: CoalitionPlan = {
+    rowsOf: () => samples,
+    coalition: (e, s, out, offset) => out.set(coalitions.subarray((e * samples + s) * width, (e * samples + s + 1) * width), offset),
+  };
+  const scores = await coalitionScores(call, groups, references, drawn);
   const data = tf.tidy(() => ({ design: tf.tensor3d(coalitions, [n, samples, width]), scores: tf.reshape(scores, [n, samples]) as tf.Tensor2D }));
   scores.dispose();
   let coefficients: tf.Tensor2D | undefined;
