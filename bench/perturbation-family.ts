@@ -129,7 +129,7 @@ for (const backend of backends) {
     });
     const pair = tf.concat([image, tf.reverse(image, 2)]) as tf.Tensor4D;
     const mobile = await runsFor(mobileNet, pair, 8, { shapley: 2, surrogate: 16 });
-    await measure('MobileNetV2 224×224', mobileNet, image, mobile.runs, 1);
+    await measure('MobileNetV2 224×224', mobileNet, image, mobile.runs, backend === 'wasm' ? 3 : 1);
     mobile.dispose();
     tf.dispose([image, pair]);
     mobileNet.dispose();

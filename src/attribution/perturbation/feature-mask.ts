@@ -179,7 +179,8 @@ function groupsOf(masks: ReadMask[], inputs: InputBatch): FeatureGroups {
     let groups = elementGroupCache.get(key);
     if (groups === undefined) {
       const owners = localOf(i, e);
-      groups = Int32Array.from(broadcastIndex(inputs.featureShapes[i], maskShapes[i]), (k) => owners[k]);
+      groups = broadcastIndex(inputs.featureShapes[i], maskShapes[i]);
+      for (let k = 0; k < groups.length; k++) groups[k] = owners[groups[k]];
       elementGroupCache.set(key, groups);
     }
     return groups;
@@ -195,10 +196,11 @@ function groupsOf(masks: ReadMask[], inputs: InputBatch): FeatureGroups {
       if (lists === undefined) {
         const owners = elementGroups(i, e);
         const counts = new Int32Array(width);
-        owners.forEach((g) => counts[g]++);
-        lists = Array.from(counts, (c) => new Int32Array(c));
+        for (let k = 0; k < owners.length; k++) counts[owners[k]]++;
+        const built = Array.from(counts, (c) => new Int32Array(c));
         counts.fill(0);
-        owners.forEach((g, k) => (lists![g][counts[g]++] = k));
+        for (let k = 0; k < owners.length; k++) built[owners[k]][counts[owners[k]]++] = k;
+        lists = built;
         groupElementCache.set(key, lists);
       }
       return lists;

@@ -10,8 +10,10 @@
  * (scikit-learn's `precompute=True` path, the same iterates): the update of coordinate j is
  * `β_j ← S(β_j + c_j / G_jj, α / G_jj)` with `c = q − Gβ`, `q = Z̃ᵀ diag(w / Σw) ỹ`, and S the soft
  * threshold `S(u, t) = u − clamp(u, −t, t)`; a constant column (G_jj = 0) keeps β_j = 0. The loop keeps
- * `c_i / G_ii` rather than c, so one update is eight small ops on `[P, ·]` tensors. It stops, as
- * scikit-learn does, when the duality gap is below `tolerance · Σ w ỹ² / Σ w`, checked every few sweeps.
+ * `u = β + c / diag(G)`, which coordinate j's own update leaves unchanged at j, so one update is seven
+ * small ops on `[P, ·]` tensors. It stops, as
+ * scikit-learn does, when the duality gap is below `tolerance · Σ w ỹ² / Σ w`, checked after sweeps 1, 2, 4
+ * and then every 4.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -33,8 +35,11 @@ export interface LassoFit {
   intercept: tf.Tensor1D;
 }
 
-/** Sweeps between two duality-gap checks (each check reads one flag back). */
+/** Sweeps between two duality-gap checks (each reads one flag back), after early checks at sweeps 1 and 2. */
 const CHECK_EVERY = 4;
+
+/** Is the duality gap checked after `sweeps` sweeps? (1, 2, 4, 8, 12, …: well-posed problems stop early.) */
+const checkAfter = (sweeps: number): boolean => sweeps === 1 || sweeps === 2 || (sweeps > 0 && sweeps % CHECK_EVERY === 0);
 
 /**
  * Fits the Lasso problems: `design` `[P, S, M]`, `targets` `[P, S]`, positive `weights` `[P, S]`.
@@ -63,31 +68,29 @@ export async function lasso(design: tf.Tensor3D, targets: tf.Tensor2D, weights: 
       q,
       yy,
       diagonal,
-      // Column j of G with row i divided by G_ii: how c_i / G_ii moves when β_j does.
-      columns: tf.unstack(tf.mul(gram, tf.reshape(inverse, [problems, features, 1])), 2),
+      // Column j of G with row i divided by G_ii and the diagonal dropped: how u_i moves when β_j does.
+      columns: tf.unstack(tf.mul(tf.mul(gram, tf.reshape(inverse, [problems, features, 1])), tf.sub(1, tf.eye(features))), 2),
       upper: tf.split(threshold, features, 1),
       lower: tf.split(tf.neg(threshold), features, 1),
-      scaled: tf.mul(q, inverse),
+      start: tf.mul(q, inverse),
     };
   });
-  // s = c / diag(G) with c = q − Gβ, and β as one [P, 1] column per coordinate.
-  let state: { scaled: tf.Tensor; beta: tf.Tensor[] } = { scaled: tf.clone(setup.scaled), beta: setup.upper.map((t) => tf.zerosLike(t)) };
+  // u = β + c / diag(G) with c = q − Gβ, and β as one [P, 1] column per coordinate.
+  let state: { u: tf.Tensor; beta: tf.Tensor[] } = { u: tf.clone(setup.start), beta: setup.upper.map((t) => tf.zerosLike(t)) };
   try {
     for (let sweep = 0; sweep < maxSweeps; sweep++) {
-      if (sweep % CHECK_EVERY === 0 && sweep > 0 && (await converged(state, setup, alpha, tolerance))) break;
+      if (checkAfter(sweep) && (await converged(state, setup, alpha, tolerance))) break;
       const previous = state;
       state = tf.tidy(() => {
-        let scaled = previous.scaled;
+        let u = previous.u;
         const beta = previous.beta.slice();
         for (let j = 0; j < features; j++) {
-          const step = tf.slice(scaled, [0, j], [problems, 1]);
-          const clamped = tf.minimum(tf.maximum(tf.add(beta[j], step), setup.lower[j]), setup.upper[j]);
-          // β_j moves by δ = step − clamped (the soft threshold of β_j + step, minus β_j).
-          const delta = tf.sub(step, clamped);
-          beta[j] = tf.add(beta[j], delta);
-          scaled = tf.sub(scaled, tf.mul(setup.columns[j], delta));
+          const target = tf.slice(u, [0, j], [problems, 1]);
+          const next = tf.sub(target, tf.minimum(tf.maximum(target, setup.lower[j]), setup.upper[j]));
+          u = tf.sub(u, tf.mul(setup.columns[j], tf.sub(next, beta[j])));
+          beta[j] = next;
         }
-        return { scaled, beta };
+        return { u, beta };
       });
       tf.dispose(previous);
     }
@@ -108,15 +111,15 @@ export async function lasso(design: tf.Tensor3D, targets: tf.Tensor2D, weights: 
  * by `min(1, α / ‖c‖_∞)`.
  */
 async function converged(
-  state: { scaled: tf.Tensor; beta: tf.Tensor[] },
+  state: { u: tf.Tensor; beta: tf.Tensor[] },
   setup: { q: tf.Tensor; yy: tf.Tensor; diagonal: tf.Tensor },
   alpha: number,
   tolerance: number,
 ): Promise<boolean> {
   const flag = tf.tidy(() => {
     const beta = tf.concat(state.beta, 1);
-    // A constant column has a zero row in G, so its c_j = 0 = (c_j / G_jj) · G_jj.
-    const c = tf.mul(state.scaled, setup.diagonal);
+    // c = (u − β) · diag(G); a constant column has a zero row in G, so its c_j = 0 either way.
+    const c = tf.mul(tf.sub(state.u, beta), setup.diagonal);
     const qb = tf.sum(tf.mul(setup.q, beta), 1);
     const residual2 = tf.sub(tf.sub(setup.yy, qb), tf.sum(tf.mul(c, beta), 1));
     const residualY = tf.sub(setup.yy, qb);

@@ -51,7 +51,7 @@ const LIME_KERNEL_WIDTH = 1.0;
 /**
  * LIME attribution of the target score, shaped like `x` (one tensor per input for a model with several):
  * each element gets its group's surrogate coefficient. Costs `samples` forward passes per example, plus
- * the Lasso fit (eight small ops per group and coordinate-descent sweep).
+ * the Lasso fit (seven small ops per group and coordinate-descent sweep).
  * @example
  * const weights = await lime(model, x, { target: 0, featureMask: superpixelMask(segments), samples: 500, seed: 1 });
  */
