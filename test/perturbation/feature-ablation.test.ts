@@ -202,7 +202,12 @@ describe('featurePermutation', () => {
     await expectClose(result, expected, 1e-5);
     permutations.forEach((p) => expect(Array.from(p).every((v, i) => v === i)).toBe(false));
     const again = await featurePermutation(linear(weights), x, { featureMask: ids, seed });
-    await expectClose(again, result, 0);
+    await expectClose(again, result, 1e-6);
+    const controller = new AbortController();
+    await expectRejectsWithoutLeak(
+      () => featurePermutation(linear(weights), x, { featureMask: ids, batchSize: 2, signal: controller.signal, onProgress: () => controller.abort() }),
+      /aborted/,
+    );
     [x, weights, result, again].forEach((t) => t.dispose());
   });
 

@@ -6,7 +6,7 @@
  * group (occlusion with a 1-element window).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { resolveReference, type Reference } from '../../core/inputs';
+import { resolveReference } from '../../core/inputs';
 import type { ModelLike } from '../../core/model';
 import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
@@ -20,7 +20,7 @@ export interface FeatureAblationOptions extends CommonOptions {
    * Value of ablated features: a number, a tensor shaped like `x`, like one example (`[1, ...]`) or one
    * value per channel (`[C]`); for several inputs, one per input in an array (default 0).
    */
-  baseline?: Reference | Reference[];
+  baseline?: number | tf.Tensor | (number | tf.Tensor)[];
   /**
    * Integer ids grouping the elements into features, shaped like one example (`[...features]`, axes of 1
    * broadcast), optionally with a batch axis of 1 or N; for several inputs one mask per input, ids shared

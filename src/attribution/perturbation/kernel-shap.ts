@@ -17,7 +17,7 @@
  * groups, so the result does not depend on `batchSize` or on an example's position in the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveReference, type Reference } from '../../core/inputs';
+import { resolveReference } from '../../core/inputs';
 import type { ModelLike } from '../../core/model';
 import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
@@ -35,7 +35,7 @@ export interface KernelShapOptions extends CommonOptions {
    * Value of absent features: a number, a tensor shaped like `x`, like one example (`[1, ...]`) or one
    * value per channel (`[C]`); for several inputs, one per input in an array (default 0).
    */
-  baseline?: Reference | Reference[];
+  baseline?: number | tf.Tensor | (number | tf.Tensor)[];
   /** Integer ids grouping the elements into features (see {@link FeatureMask}); default: every element its own feature. */
   featureMask?: FeatureMask;
   /**

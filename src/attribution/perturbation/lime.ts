@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../../core/errors';
-import { resolveReference, type Reference } from '../../core/inputs';
+import { resolveReference } from '../../core/inputs';
 import type { ModelLike } from '../../core/model';
 import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
@@ -30,7 +30,7 @@ export interface LimeOptions extends CommonOptions {
    * Value of switched-off features: a number, a tensor shaped like `x`, like one example (`[1, ...]`) or
    * one value per channel (`[C]`); for several inputs, one per input in an array (default 0).
    */
-  baseline?: Reference | Reference[];
+  baseline?: number | tf.Tensor | (number | tf.Tensor)[];
   /** Integer ids grouping the elements into features (see {@link FeatureMask}); default: every element its own feature. */
   featureMask?: FeatureMask;
   /** Random coalitions (forward passes) per example (default 200; Captum's default is 25). */

@@ -12,7 +12,7 @@
  * `batchSize` or on an example's position in the batch.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { resolveReference, type Reference } from '../../core/inputs';
+import { resolveReference } from '../../core/inputs';
 import type { ModelLike } from '../../core/model';
 import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
@@ -29,7 +29,7 @@ export interface ShapleyValueSamplingOptions extends CommonOptions {
    * Value of absent features: a number, a tensor shaped like `x`, like one example (`[1, ...]`) or one
    * value per channel (`[C]`); for several inputs, one per input in an array (default 0).
    */
-  baseline?: Reference | Reference[];
+  baseline?: number | tf.Tensor | (number | tf.Tensor)[];
   /** Integer ids grouping the elements into features (see {@link FeatureMask}); default: every element its own feature. */
   featureMask?: FeatureMask;
   /** Number of random permutations (default 25, as Captum). The error of the estimate shrinks as `1/√samples`. */
