@@ -52,6 +52,13 @@ export { rise, type RiseOptions } from './attribution/perturbation/rise';
 export { mfpp, type MfppOptions, MFPP_SCORES, type MfppScore } from './attribution/perturbation/mfpp';
 export { occlusion, type OcclusionOptions } from './attribution/perturbation/occlusion';
 export { slic, type SlicOptions, type Superpixels, type PixelArray } from './attribution/perturbation/superpixels';
+export { superpixelMask } from './attribution/perturbation/superpixel-mask';
+export type { FeatureIds, FeatureMask, NestedIds } from './attribution/perturbation/feature-mask';
+export { featureAblation, type FeatureAblationOptions } from './attribution/perturbation/feature-ablation';
+export { featurePermutation, type FeaturePermutationOptions } from './attribution/perturbation/feature-permutation';
+export { shapleyValueSampling, type ShapleyValueSamplingOptions } from './attribution/perturbation/shapley-value-sampling';
+export { kernelShap, type KernelShapOptions } from './attribution/perturbation/kernel-shap';
+export { lime, type LimeOptions } from './attribution/perturbation/lime';
 export * from './attribution/cam/index';
 
 // --- interpretable layers -----------------------------------------------------------------------
