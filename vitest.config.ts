@@ -14,7 +14,7 @@ const nodeProject = (backend: 'cpu' | 'wasm') => ({
     name: `node-${backend}`,
     environment: 'node',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**'],
+    exclude: ['test/e2e/**', 'test/memory/**'],
     setupFiles: ['test/setup/backend.ts'],
     env: { GLASSBOX_BACKEND: backend },
     testTimeout: 120_000,
@@ -26,7 +26,7 @@ const browserProject = (backend: 'webgl' | 'webgpu', include: string[], flags: s
   test: {
     name: `browser-${backend}`,
     include,
-    exclude: ['test/**/*.node.test.ts', 'test/e2e/**'],
+    exclude: ['test/**/*.node.test.ts', 'test/e2e/**', 'test/memory/**'],
     setupFiles: ['test/setup/backend.ts'],
     provide: { glassboxBackend: backend },
     testTimeout: 180_000,
