@@ -17,15 +17,17 @@ import { loadMobileNetV2 } from '../../examples/models/pretrained';
 describe('default options on MobileNetV2 224² (wasm)', () => {
   let model: tfl.LayersModel;
   let one: tf.Tensor;
+  let eight: tf.Tensor;
   let batch: tf.Tensor;
   beforeAll(async () => {
     expect(tf.getBackend()).toBe('wasm');
     model = await loadMobileNetV2();
     batch = tf.randomUniform([16, 224, 224, 3], 0, 1, 'float32', 1);
     one = tf.slice(batch, 0, 1);
+    eight = tf.slice(batch, 0, 8);
   });
   afterAll(() => {
-    [one, batch].forEach((t) => t.dispose());
+    [one, eight, batch].forEach((t) => t.dispose());
     model.dispose();
   });
 
@@ -45,5 +47,5 @@ describe('default options on MobileNetV2 224² (wasm)', () => {
   it('smoothGrad, 20 samples, one image', () => bounded((onProgress) => smoothGrad(model, one, { target: 2, onProgress })), 600_000);
   it('smoothTaylor, 150 roots, one image', () => bounded((onProgress) => smoothTaylor(model, one, { target: 2, onProgress })), 900_000);
   it('saliency, 16 images', () => bounded((onProgress) => saliency(model, batch, { target: 2, onProgress })), 600_000);
-  it('lrp (epsilon-plus-flat), 8 images', () => bounded((onProgress) => lrp(model, tf.slice(batch, 0, 8), { target: 2, onProgress })), 600_000);
+  it('lrp (epsilon-plus-flat), 8 images', () => bounded((onProgress) => lrp(model, eight, { target: 2, onProgress })), 600_000);
 });
