@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../core/errors';
+import { allFinite } from '../core/validate';
 import { gaussianBias } from './bias';
 import { halfLogDet, submatrix, type SquareMatrix } from './cholesky';
 
@@ -40,7 +41,7 @@ export async function readCovariance(
 ): Promise<CovarianceRead> {
   const size = variables.reduce((s, v) => s + v.matrix.shape[1], 0);
   const packed = tf.tidy(() => {
-    const flags = checked.map((v) => tf.reshape(tf.cast(tf.all(tf.isFinite(v.matrix)), 'float32'), [1]));
+    const flags = checked.map((v) => tf.reshape(tf.cast(allFinite(v.matrix), 'float32'), [1]));
     const parts = [...flags, ...extras.map((e) => tf.reshape(tf.cast(e, 'float32'), [-1]))];
     if (size > 0) {
       const joint = variables.length === 1 ? variables[0].matrix : (tf.concat(variables.map((v) => v.matrix), 1) as tf.Tensor2D);

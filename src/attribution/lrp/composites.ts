@@ -320,19 +320,32 @@ export function registerComposite(name: string, factory: CompositeFactory, optio
   registry.set(name, { factory, settings: [...settings] });
 }
 
-registerComposite('epsilon', ({ epsilon: eps }) => epsilon({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('zplus', () => zPlus());
-registerComposite('alpha2-beta1', () => alpha2Beta1Composite());
-registerComposite('epsilon-plus', ({ epsilon: eps }) => epsilonPlus({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-alpha2-beta1', ({ epsilon: eps }) => epsilonAlpha2Beta1({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-plus-flat', ({ epsilon: eps }) => epsilonPlusFlat({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-alpha2-beta1-flat', ({ epsilon: eps }) => epsilonAlpha2Beta1Flat({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-gamma-box', ({ epsilon: eps, gamma, low, high }) => epsilonGammaBox({ epsilon: eps, gamma, low: low!, high: high! }), {
-  settings: ['epsilon', 'gamma', 'low', 'high'],
-});
+/**
+ * The built-in named composites, looked up after the registry (so `registerComposite` can replace
+ * them). A plain object rather than registration calls: declaring it has no side effect, so a bundle
+ * that does not use LRP drops it.
+ */
+const BUILT_IN: Readonly<Record<CompositeName, { factory: CompositeFactory; settings: readonly (keyof CompositeSettings)[] }>> = {
+  epsilon: { factory: ({ epsilon: eps }) => epsilon({ epsilon: eps }), settings: ['epsilon'] },
+  zplus: { factory: () => zPlus(), settings: [] },
+  'alpha2-beta1': { factory: () => alpha2Beta1Composite(), settings: [] },
+  'epsilon-plus': { factory: ({ epsilon: eps }) => epsilonPlus({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-alpha2-beta1': { factory: ({ epsilon: eps }) => epsilonAlpha2Beta1({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-plus-flat': { factory: ({ epsilon: eps }) => epsilonPlusFlat({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-alpha2-beta1-flat': { factory: ({ epsilon: eps }) => epsilonAlpha2Beta1Flat({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-gamma-box': {
+    factory: ({ epsilon: eps, gamma, low, high }) => epsilonGammaBox({ epsilon: eps, gamma, low: low!, high: high! }),
+    settings: ['epsilon', 'gamma', 'low', 'high'],
+  },
+};
+
+/** The composite registered (or built in) under `name`. */
+function namedComposite(name: string): { factory: CompositeFactory; settings: readonly (keyof CompositeSettings)[] } | undefined {
+  return registry.get(name) ?? (Object.prototype.hasOwnProperty.call(BUILT_IN, name) ? BUILT_IN[name as CompositeName] : undefined);
+}
 
 function knownNames(): string {
-  return [...registry.keys()].map((n) => `'${n}'`).join(', ');
+  return [...new Set([...Object.keys(BUILT_IN), ...registry.keys()])].map((n) => `'${n}'`).join(', ');
 }
 
 /**
@@ -342,7 +355,7 @@ function knownNames(): string {
 export function resolveComposite(composite: unknown, settings: CompositeSettings): Composite {
   const given = SETTING_KEYS.filter((k) => settings[k] !== undefined);
   if (typeof composite === 'string') {
-    const entry = registry.get(composite);
+    const entry = namedComposite(composite);
     if (!entry) {
       throw new GlassboxArgumentError('options.composite', `expected one of ${knownNames()} (or a name given to registerComposite) or a Composite, got ${describeValue(composite)}`);
     }
