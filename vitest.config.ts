@@ -17,6 +17,7 @@ const nodeProject = (backend: 'cpu' | 'wasm') => ({
     exclude: ['test/e2e/**', 'test/memory/**'],
     setupFiles: ['test/setup/backend.ts'],
     env: { GLASSBOX_BACKEND: backend },
+    isolate: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
