@@ -178,6 +178,7 @@ describe('playground (headless Chromium)', () => {
     await page.selectOption('#model', 'mobilenet-v2');
     await waitUntilReady();
     await page.selectOption('#sample', 'photo');
+    await page.waitForFunction(() => !(window as any).playground.loadingInput, null, { timeout: 30_000 });
     const result = await runMethod('gradCam', {});
     expect(result.attribution.shape).toEqual([1, 224, 224, 1]);
     const map = Object.values(result.attribution.data);

@@ -37,6 +37,8 @@ const state = {
   message: '',
   /** Milliseconds from the last Cancel click to the worker's answer that the run stopped. */
   cancelMs: null as number | null,
+  /** Whether a chosen sample is still loading (Run waits for it). */
+  loadingInput: false,
 };
 declare global {
   interface Window {
@@ -87,13 +89,24 @@ function showInput(): void {
 }
 
 async function chooseSample(value: string): Promise<void> {
-  if (value === 'photo') picture = await fetchPicture(PHOTO);
-  else if (value === 'drawing') picture = houseDrawing();
-  else {
-    const sample = mnistSamples[Number(value)];
-    picture = { kind: 'pixels', data: Float32Array.from(sample.pixels), size: 28, channels: 1 };
+  setLoadingInput(true);
+  try {
+    if (value === 'photo') picture = await fetchPicture(PHOTO);
+    else if (value === 'drawing') picture = houseDrawing();
+    else {
+      const sample = mnistSamples[Number(value)];
+      picture = { kind: 'pixels', data: Float32Array.from(sample.pixels), size: 28, channels: 1 };
+    }
+    showInput();
+  } finally {
+    setLoadingInput(false);
   }
-  showInput();
+}
+
+/** Run waits while a sample loads, so that it never explains the previous picture. */
+function setLoadingInput(loading: boolean): void {
+  state.loadingInput = loading;
+  $<HTMLButtonElement>('run').disabled = loading || state.running;
 }
 
 $<HTMLSelectElement>('sample').addEventListener('change', (event) => void chooseSample((event.target as HTMLSelectElement).value));
@@ -259,7 +272,7 @@ let cancelClicked = 0;
 
 function setBusy(busy: boolean): void {
   state.running = busy;
-  $<HTMLButtonElement>('run').disabled = busy;
+  $<HTMLButtonElement>('run').disabled = busy || state.loadingInput;
   $<HTMLButtonElement>('cancel').disabled = !busy;
   for (const id of ['model', 'backend']) $<HTMLSelectElement>(id).disabled = busy;
 }
