@@ -23,8 +23,8 @@ import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
 import { assertInteger, assertNumberInRange, assertOneOf } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
-import { seededInteger, seededUniforms } from './mask-random';
-import { shiftedUpsampleInto } from './shifted-upsample';
+import { seededUniforms } from './mask-random';
+import { shiftedMaskBatch } from './shifted-upsample';
 import { SCORE_TRANSFORMS, scoredEvaluator, type ScoreTransform } from '../../core/score-transform';
 import { slicPixels, type Superpixels } from './superpixels';
 
@@ -117,30 +117,24 @@ export async function mfpp(model: ModelLike, x: tf.Tensor, options: MfppOptions 
     const segmentations = await segmentPyramid(input, levels, baseSegments, options);
     const upsampled: [number, number] = [height + Math.floor(resizeOffset * height), width + Math.floor(resizeOffset * width)];
     const levelOf = (i: number): number => Math.floor((i * levels) / masks);
-    const fragmentMap = new Float32Array(height * width);
     return await maskedScoreSaliency(call, {
       method: 'mfpp',
       masks,
       expectedMask: 1 - dropProbability,
       evaluator: scoredEvaluator(call.evaluator, score),
-      sample: (maskIndices, examples) => {
-        const values = new Float32Array(maskIndices.length * height * width);
-        maskIndices.forEach((maskIndex, row) => {
-          const { labels, count } = segmentations[examples[row]][levelOf(maskIndex)];
-          const kept = seededUniforms(count, seed, maskIndex).map((u) => (u >= dropProbability ? 1 : 0));
-          for (let p = 0; p < fragmentMap.length; p++) fragmentMap[p] = kept[labels[p]];
-          const offset: [number, number] = [
-            seededInteger(upsampled[0] - height + 1, seed, maskIndex, 1),
-            seededInteger(upsampled[1] - width + 1, seed, maskIndex, 2),
-          ];
-          shiftedUpsampleInto(values.subarray(row * height * width, (row + 1) * height * width), fragmentMap, [height, width], {
-            upsampled,
-            output: [height, width],
-            offset,
-          });
-        });
-        return values;
-      },
+      sample: (maskIndices, examples) =>
+        shiftedMaskBatch(maskIndices, {
+          source: [height, width],
+          upsampled,
+          output: [height, width],
+          shiftRange: [upsampled[0] - height + 1, upsampled[1] - width + 1],
+          seed,
+          draw: (fragmentMap, maskIndex, row) => {
+            const { labels, count } = segmentations[examples[row]][levelOf(maskIndex)];
+            const kept = seededUniforms(count, seed, maskIndex).map((u) => (u >= dropProbability ? 1 : 0));
+            for (let p = 0; p < fragmentMap.length; p++) fragmentMap[p] = kept[labels[p]];
+          },
+        }),
     });
   } finally {
     call.dispose();

@@ -16,8 +16,8 @@ import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
 import { assertInteger, assertNumberInRange } from '../../core/validate';
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
-import { seededInteger, seededUniforms } from './mask-random';
-import { shiftedUpsampleInto } from './shifted-upsample';
+import { seededUniforms } from './mask-random';
+import { shiftedMaskBatch } from './shifted-upsample';
 
 /** Options of {@link rise}. */
 export interface RiseOptions extends CommonOptions {
@@ -58,28 +58,24 @@ export async function rise(model: ModelLike, x: tf.Tensor, options: RiseOptions 
     const input = call.single('rise');
     assertImageBatch(input);
     const [height, width] = input.shape.slice(1);
-    const cell = [Math.ceil(height / gridSize), Math.ceil(width / gridSize)];
+    const cell: [number, number] = [Math.ceil(height / gridSize), Math.ceil(width / gridSize)];
     const upsampled: [number, number] = [(gridSize + 1) * cell[0], (gridSize + 1) * cell[1]];
     return await maskedScoreSaliency(call, {
       method: 'rise',
       masks,
       expectedMask: keepProbability,
-      sample: (maskIndices) => {
-        const cells = gridSize * gridSize;
-        const grid = new Float32Array(cells);
-        const values = new Float32Array(maskIndices.length * height * width);
-        maskIndices.forEach((i, row) => {
-          const uniforms = seededUniforms(cells, seed, i);
-          for (let k = 0; k < cells; k++) grid[k] = uniforms[k] < keepProbability ? 1 : 0;
-          const offset: [number, number] = [seededInteger(cell[0], seed, i, 1), seededInteger(cell[1], seed, i, 2)];
-          shiftedUpsampleInto(values.subarray(row * height * width, (row + 1) * height * width), grid, [gridSize, gridSize], {
-            upsampled,
-            output: [height, width],
-            offset,
-          });
-        });
-        return values;
-      },
+      sample: (maskIndices) =>
+        shiftedMaskBatch(maskIndices, {
+          source: [gridSize, gridSize],
+          upsampled,
+          output: [height, width],
+          shiftRange: cell,
+          seed,
+          draw: (grid, maskIndex) => {
+            const uniforms = seededUniforms(grid.length, seed, maskIndex);
+            for (let k = 0; k < grid.length; k++) grid[k] = uniforms[k] < keepProbability ? 1 : 0;
+          },
+        }),
     });
   } finally {
     call.dispose();

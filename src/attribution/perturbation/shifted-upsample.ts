@@ -6,6 +6,7 @@
  * per output pixel costs less than `tf.image.cropAndResize` on wasm (the slowest kernel of a RISE run
  * there) and the same on every backend.
  */
+import { seededInteger } from './mask-random';
 
 /** Where a mask's output window lies in its upsampled version. */
 export interface ShiftedUpsample {
@@ -41,6 +42,46 @@ export function shiftedUpsampleInto(out: Float32Array, source: ArrayLike<number>
       out[y * width + x] = upper + (lower - upper) * fy;
     }
   }
+}
+
+/** How {@link shiftedMaskBatch} draws one chunk of masks. */
+export interface ShiftedMaskPlan {
+  /** Size `[h, w]` of the low-resolution sources. */
+  source: [number, number];
+  /** Size `[U_h, U_w]` the sources are upsampled to. */
+  upsampled: [number, number];
+  /** Size `[H, W]` of the masks. */
+  output: [number, number];
+  /** Offsets are drawn uniformly from `[0, shiftRange[0]) × [0, shiftRange[1])`, seeded per mask. */
+  shiftRange: [number, number];
+  seed: number;
+  /** Writes mask `maskIndex`'s low-resolution source (`h·w` values) into `into`. */
+  draw: (into: Float32Array, maskIndex: number, row: number) => void;
+}
+
+/**
+ * The masks `maskIndices` of one chunk, `[maskIndices.length, H, W]` row-major: each one's source
+ * drawn by `plan.draw`, upsampled and cropped at its seeded random offset ({@link shiftedUpsampleInto}).
+ * A mask depends only on `(seed, maskIndex)`, never on how the masks are chunked.
+ */
+export function shiftedMaskBatch(maskIndices: ArrayLike<number>, plan: ShiftedMaskPlan): Float32Array {
+  const [height, width] = plan.output;
+  const source = new Float32Array(plan.source[0] * plan.source[1]);
+  const values = new Float32Array(maskIndices.length * height * width);
+  for (let row = 0; row < maskIndices.length; row++) {
+    const maskIndex = maskIndices[row];
+    plan.draw(source, maskIndex, row);
+    const offset: [number, number] = [
+      seededInteger(plan.shiftRange[0], plan.seed, maskIndex, 1),
+      seededInteger(plan.shiftRange[1], plan.seed, maskIndex, 2),
+    ];
+    shiftedUpsampleInto(values.subarray(row * height * width, (row + 1) * height * width), source, plan.source, {
+      upsampled: plan.upsampled,
+      output: plan.output,
+      offset,
+    });
+  }
+  return values;
 }
 
 /** Per output index along one axis: the two source indices read and the weight of the second. */
