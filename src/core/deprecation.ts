@@ -14,6 +14,14 @@ export function warnDeprecated(what: string, replacement: string): void {
 }
 
 /**
+ * Forgets which deprecations were already reported, so that the next use of each warns again. For
+ * tests that share one process (vitest without per-file isolation); not part of the public API.
+ */
+export function forgetDeprecationWarnings(): void {
+  warned.clear();
+}
+
+/**
  * The value of option `newKey`, or of its former name `oldKey` (with a deprecation warning). Both
  * given is an error naming them.
  */

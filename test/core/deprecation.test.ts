@@ -3,7 +3,8 @@
  * the replacement, and an error when both the old and the new name are given.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { forgetDeprecationWarnings } from '../../src/core/deprecation';
 import {
   deletionInsertion,
   guidedBackpropIntegratedGradients,
@@ -19,6 +20,8 @@ import { smallConvNet, smoothMlp } from '../helpers/models';
 
 describe('deprecated names', () => {
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  // Other test files of the same worker may have used a deprecated name first.
+  beforeEach(() => forgetDeprecationWarnings());
   afterEach(() => warn.mockClear());
   afterAll(() => warn.mockRestore());
 
