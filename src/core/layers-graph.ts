@@ -58,8 +58,10 @@ export function applications(model: tfl.LayersModel, layer: Layer): number {
 }
 
 /**
- * The last layer (in execution order, nested models expanded) whose output is `[N, h, w, c]`: the
- * default layer of the class-activation maps. `null` if there is none.
+ * The last layer (in execution order, nested models expanded) whose output is `[N, h, w, c]` with more
+ * than one spatial cell (`h·w > 1`): the default layer of the class-activation maps. A pooling to
+ * `[N, 1, 1, c]` (nsfwjs's MobileNetV2 ends so) is skipped, as its map would be constant. `null` if
+ * there is none.
  */
 export function lastSpatialLayer(model: tfl.LayersModel): Layer | null {
   let last: Layer | null = null;
@@ -70,9 +72,16 @@ export function lastSpatialLayer(model: tfl.LayersModel): Layer | null {
       last = lastSpatialLayer(layer) ?? last;
       continue;
     }
-    if (node.outputTensors.length === 1 && node.outputTensors[0].rank === 4) last = layer;
+    const output = node.outputTensors.length === 1 ? node.outputTensors[0] : null;
+    if (output !== null && output.rank === 4 && hasSeveralCells(output.shape)) last = layer;
   }
   return last;
+}
+
+/** Whether a symbolic `[N, h, w, c]` shape has more than one spatial cell (unknown sizes count as more). */
+function hasSeveralCells(shape: readonly (number | null)[]): boolean {
+  const [h, w] = [shape[1], shape[2]];
+  return h === null || w === null || h * w > 1;
 }
 
 /** The layers that read model input `index` directly (looking into nested models). */

@@ -239,4 +239,18 @@ describe('CAM layers', () => {
     await expectRejectsWithoutLeak(() => hiResCam(wrapped, x, { target: 1, layers: ['features'] } as never), /options\.layers: unknown option; did you mean 'layer'\?/);
     model.dispose();
   });
+
+  it('skip pooled [N, 1, 1, c] outputs when choosing the default layer (their map would be constant)', async () => {
+    const input = tfl.input({ shape: [H, W, C] });
+    const conv = tfl.layers.conv2d({ filters: K, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv' });
+    const pooled = tfl.layers.averagePooling2d({ poolSize: [H, W], name: 'pooled' });
+    const dense = tfl.layers.dense({ units: CLASSES, name: 'logits' });
+    const output = dense.apply(tfl.layers.flatten().apply(pooled.apply(conv.apply(input)))) as tfl.SymbolicTensor;
+    const model = setSeededWeights(tfl.model({ inputs: input, outputs: output }), 9, 0.9);
+    const byDefault = await gradCam(model, x, { target: 2 });
+    const named = await gradCam(model, x, { target: 2, layer: 'conv' });
+    await expectClose(byDefault, named, 1e-6);
+    [byDefault, named].forEach((t) => t.dispose());
+    model.dispose();
+  });
 });
