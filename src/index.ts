@@ -40,6 +40,8 @@ export {
   type NoiseObjective,
 } from './attribution/adaptive-noising';
 export { guidedIntegratedGradients } from './attribution/guided';
+export { deepLift, deepLiftShap, type DeepLiftOptions, type DeepLiftShapOptions } from './attribution/deeplift/deep-lift';
+export type { BaselineSet } from './attribution/baseline-set';
 
 // --- layer and neuron attribution, text -------------------------------------------------------
 export * from './attribution/layer/index';
