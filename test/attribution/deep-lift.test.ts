@@ -207,6 +207,10 @@ describe('deepLift: outputs that are probabilities', () => {
       const stripped = await expectNoLeak(() => deepLift(probabilities, x, { target: 2 }));
       const expected = await deepLift(logits, x, { target: 2 });
       await expectClose(stripped, expected, 1e-6);
+      // The twin shared the layer's weights: freeing it left the model whole.
+      const again = await deepLift(probabilities, x, { target: 2 });
+      await expectClose(again, stripped, 0);
+      again.dispose();
       const zeros = tf.zerosLike(x);
       await expectClose(await totals(stripped), await scoreDifference(predictOf(logits), [x], [zeros], 2), 1e-4);
       tf.dispose([x, zeros, stripped, expected]);

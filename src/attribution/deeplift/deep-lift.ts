@@ -124,9 +124,9 @@ async function rescaleAttribution(
       // The input half's terms; the reference half adds nothing.
       terms: (rows, evaluation) =>
         evaluation.gradients!.map((gradient, k) => {
-          const [input, reference] = tf.split(rows.inputs[k], 2, 0);
-          const [multiplier] = tf.split(gradient, 2, 0);
-          const term = tf.mul(tf.mul(tf.sub(input, reference), multiplier), 1 / perExample);
+          const n = rows.count / 2;
+          const difference = tf.sub(tf.slice(rows.inputs[k], 0, n), tf.slice(rows.inputs[k], n, n));
+          const term = tf.mul(tf.mul(difference, tf.slice(gradient, 0, n)), 1 / perExample);
           return tf.concat([term, tf.zerosLike(term)], 0);
         }),
     });

@@ -18,9 +18,11 @@
  *   Kernels: `MaxPool`, `MaxPool3D`, and `Max` (global max pooling: tied maxima share the window's term).
  *
  * Linear kernels (matrix products, convolutions, additions, batch norm in inference, average pooling,
- * reshapes) keep their gradient: they pass multipliers as they pass gradients. Both halves get the same
- * multipliers, so the gradient at the input half is the multiplier `m_x` and `(x − x₀) ⊙ m_x` sums to
- * `f(x) − f(x₀)` (summation to delta) when every non-linearity on the way is one of these kernels.
+ * reshapes) keep their gradient: they pass multipliers as they pass gradients. The rules compute the
+ * input rows' multipliers (from the saved values of both halves) and repeat them for the reference rows,
+ * whose gradient nobody reads; the gradient at the input rows is then the multiplier `m_x`, and
+ * `(x − x₀) ⊙ m_x` sums to `f(x) − f(x₀)` (summation to delta) when every non-linearity on the way is one
+ * of these kernels.
  * Products of two computed tensors (gates, attention, `swish`, `gelu`) and a softmax inside the model
  * keep their ordinary gradient, and summation to delta no longer holds exactly there.
  *
@@ -29,7 +31,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientOverride, GradientRule } from '../../core/backend-gaps';
+import { scopeGradient, type GradientOverride, type GradientRule } from '../../core/backend-gaps';
 import { GlassboxModelError } from '../../core/errors';
 
 /** Below this `|z − z₀|`, a rule uses the ordinary gradient instead of the difference quotient. */
@@ -55,41 +57,59 @@ export const CLIPPING_KERNELS: readonly string[] = [tf.Minimum, tf.Maximum];
 /** The max-pooling kernels that get Captum's max-pool rule. */
 export const MAX_POOLING_KERNELS: readonly string[] = [tf.MaxPool, tf.MaxPool3D, tf.Max];
 
-/** The halves `[a; b]` of a stacked batch along axis 0. */
+/** The halves `[a; b]` of a stacked batch along axis 0 (two slices: tfjs-backend-wasm's `SplitV` is slower). */
 function halves(t: tf.Tensor, kernelName: string): [tf.Tensor, tf.Tensor] {
+  assertStacked(t, kernelName);
+  const rows = t.shape[0] / 2;
+  return [tf.slice(t, 0, rows), tf.slice(t, rows, rows)];
+}
+
+/** The first half (the inputs' rows) of a stacked batch. */
+function inputHalf(t: tf.Tensor, kernelName: string): tf.Tensor {
+  assertStacked(t, kernelName);
+  return tf.slice(t, 0, t.shape[0] / 2);
+}
+
+function assertStacked(t: tf.Tensor, kernelName: string): void {
   if (t.rank === 0 || t.shape[0] % 2 !== 0) {
     throw new GlassboxModelError(
       `DeepLift's rule for '${kernelName}' expected a batch of inputs stacked over their references on axis 0, got shape ` +
         `[${t.shape.join(', ')}]; the model's non-linearities must keep the batch on axis 0`,
     );
   }
-  return tf.split(t, 2, 0) as [tf.Tensor, tf.Tensor];
 }
 
-/** `[t; t]`: a per-pair quantity for both halves. */
-const twice = (t: tf.Tensor): tf.Tensor => tf.concat([t, t], 0);
+/**
+ * The gradient of a stacked batch from the gradient of its input rows. Every rule computes the input
+ * rows' gradient from the input rows of `dy` and the saved values of both halves (half the work of
+ * computing both), and hands the same values to the reference rows: their gradient is never read (the
+ * attribution uses the input rows), and repeating the input rows' keeps `dy` equal on both halves for
+ * the rules further back.
+ */
+const forBothHalves = (inputRows: tf.Tensor): tf.Tensor => tf.concat([inputRows, inputRows], 0);
 
 /**
- * `where(|Δz| < ε, ordinary, [q; q]·scale)` with the quotient `q = numerator / Δz`, `Δz = a − b` for the
- * halves of the kernel's input.
+ * `numerator / Δz` with `Δz = a − b`, and `ordinary()` where `|Δz| < ε`. The masks are arithmetic
+ * (`step`), not comparisons and selects, which tfjs-backend-wasm runs several times slower.
  */
-function quotientOrGradient(numerator: tf.Tensor, input: tf.Tensor, ordinary: () => tf.Tensor, kernelName: string, scale?: tf.Tensor): tf.Tensor {
-  const [a, b] = halves(input, kernelName);
+function quotientOrOrdinary(numerator: tf.Tensor, a: tf.Tensor, b: tf.Tensor, ordinary: () => tf.Tensor): tf.Tensor {
   const delta = tf.sub(a, b);
-  const close = tf.less(tf.abs(delta), RESCALE_EPSILON);
-  const quotient = twice(tf.div(numerator, tf.where(close, tf.onesLike(delta), delta)));
-  return tf.where(twice(close), ordinary(), scale === undefined ? quotient : tf.mul(scale, quotient));
+  const close = tf.step(tf.sub(RESCALE_EPSILON, tf.abs(delta)));
+  const quotient = tf.div(numerator, tf.add(delta, close));
+  return tf.add(quotient, tf.mul(close, tf.sub(ordinary(), quotient)));
 }
 
 /**
  * The Rescale rule for an element-wise kernel `y = f(x)`: saves `x` (and any other inputs the ordinary
- * gradient saves) and `y`, and gives `dx = dy ⊙ [m; m]` with `m = (y_a − y_b)/(x_a − x_b)`. The
- * ordinary gradient (where `|Δx| < ε`, and for other inputs such as PReLU's `alpha`) is the registered one.
+ * gradient saves) and `y`, and gives the input rows `dx = dy ⊙ (y_a − y_b)/(x_a − x_b)`. The ordinary
+ * gradient (where `|Δx| < ε`, and for other inputs such as PReLU's `alpha`) is the one the scope uses
+ * (`scopeGradient`: tfjs's, or the library's faster or exact version).
  */
 function rescaled(kernelName: string): GradientOverride {
   return {
     kernelName,
-    gradient: (original) => {
+    gradient: (registered) => {
+      const original = scopeGradient(kernelName, registered);
       if (original === undefined) return undefined;
       const ordinaryInputs = original.inputsToSave ?? [];
       const savedInputs = ['x', ...ordinaryInputs.filter((name) => name !== 'x')];
@@ -98,15 +118,20 @@ function rescaled(kernelName: string): GradientOverride {
         inputsToSave: savedInputs,
         outputsToSave: [true],
         gradFunc: (dy, saved, attrs) => {
-          const x = saved[0];
           const y = saved[savedInputs.length];
-          const ordinarySaved = [...ordinaryInputs.map((name) => saved[savedInputs.indexOf(name)]), ...(ordinarySavesOutput ? [y] : [])];
-          const ordinary = original.gradFunc(dy, ordinarySaved, attrs);
+          // What the ordinary gradient saves, with `x` and `y` given (all rows, or the input rows).
+          const ordinarySaved = (x: tf.Tensor, output: tf.Tensor) => [
+            ...ordinaryInputs.map((name) => (name === 'x' ? x : saved[savedInputs.indexOf(name)])),
+            ...(ordinarySavesOutput ? [output] : []),
+          ];
           return {
-            ...ordinary,
+            ...original.gradFunc(dy, ordinarySaved(saved[0], y), attrs),
             x: () => {
+              const [a, b] = halves(saved[0], kernelName);
               const [ya, yb] = halves(y, kernelName);
-              return quotientOrGradient(tf.sub(ya, yb), x, () => ordinary.x(), kernelName, dy as tf.Tensor);
+              const dyA = inputHalf(dy as tf.Tensor, kernelName);
+              const ordinary = () => original.gradFunc(dyA, ordinarySaved(a, ya), attrs).x();
+              return forBothHalves(quotientOrOrdinary(tf.mul(dyA, tf.sub(ya, yb)), a, b, ordinary));
             },
           };
         },
@@ -133,20 +158,23 @@ function rescaledAgainstConstant(kernelName: string): GradientOverride {
         gradFunc: (dy, saved, attrs) => {
           const [a, b, y] = saved;
           const ordinary = original.gradFunc(dy, [a, b], attrs);
-          const half = [y.shape[0] / 2, ...y.shape.slice(1)];
           const batched = (t: tf.Tensor): boolean => t.rank === y.rank && t.shape[0] === y.shape[0];
-          const unchanged = (t: tf.Tensor): tf.Tensor => {
-            if (!batched(t)) return tf.cast(tf.ones(half), 'bool');
-            const [p, q] = halves(t, kernelName);
-            return tf.broadcastTo(tf.less(tf.abs(tf.sub(p, q)), RESCALE_EPSILON), half);
-          };
-          const rescale = (v: tf.Tensor, other: tf.Tensor, name: 'a' | 'b') => (): tf.Tensor => {
-            if (!tf.util.arraysEqual(v.shape, y.shape)) return ordinary[name]();
+          const rule = (name: 'a' | 'b') => (): tf.Tensor => {
+            const [v, other] = name === 'a' ? [a, b] : [b, a];
+            if (!batched(v) || !tf.util.arraysEqual(v.shape, y.shape)) return ordinary[name]();
+            const [va, vb] = halves(v, kernelName);
             const [ya, yb] = halves(y, kernelName);
-            const rescaled = quotientOrGradient(tf.sub(ya, yb), v, () => ordinary[name](), kernelName, dy as tf.Tensor);
-            return tf.where(twice(unchanged(other)), rescaled, ordinary[name]());
+            const dyA = inputHalf(dy as tf.Tensor, kernelName);
+            const otherA = batched(other) ? inputHalf(other, kernelName) : other;
+            const ordinaryA = () => original.gradFunc(dyA, name === 'a' ? [va, otherA] : [otherA, va], attrs)[name]();
+            const rescaledA = quotientOrOrdinary(tf.mul(dyA, tf.sub(ya, yb)), va, vb, ordinaryA);
+            if (!batched(other)) return forBothHalves(rescaledA);
+            const [oa, ob] = halves(other, kernelName);
+            const otherUnchanged = tf.step(tf.sub(RESCALE_EPSILON, tf.abs(tf.sub(oa, ob))));
+            const ordinaryRows = ordinaryA();
+            return forBothHalves(tf.add(ordinaryRows, tf.mul(otherUnchanged, tf.sub(rescaledA, ordinaryRows))));
           };
-          return { a: rescale(a, b, 'a'), b: rescale(b, a, 'b') };
+          return { a: rule('a'), b: rule('b') };
         },
       };
     },
@@ -155,7 +183,7 @@ function rescaledAgainstConstant(kernelName: string): GradientOverride {
 
 /**
  * Captum's max-pool rule for a kernel whose ordinary gradient (saving `[x, y]`) routes `dy` to each
- * window's maximum: `route(g)`. For `Max`, `route` shares a window's term among tied maxima.
+ * window's maximum. For `Max`, a window's term is shared among its tied maxima.
  */
 function maxPooled(kernelName: string): GradientOverride {
   return {
@@ -165,15 +193,22 @@ function maxPooled(kernelName: string): GradientOverride {
       return {
         ...original,
         gradFunc: (dy, saved, attrs) => {
+          /** `g` (shaped like the output) routed to the window maxima of `x`. */
+          const route = (g: tf.Tensor, x: tf.Tensor, y: tf.Tensor): tf.Tensor => {
+            const routed = original.gradFunc(g, [x, y], attrs).x();
+            return kernelName === tf.Max ? tf.div(routed, tiesPerWindow(original, x, y, attrs)) : routed;
+          };
           const [x, y] = saved;
-          const route = kernelName === tf.Max ? sharedRoute(original, x, y, attrs) : (g: tf.Tensor) => original.gradFunc(g, saved, attrs).x();
           return {
             x: () => {
+              const [a, b] = halves(x, kernelName);
               const [ya, yb] = halves(y, kernelName);
+              const dyA = inputHalf(dy as tf.Tensor, kernelName);
               const cross = tf.maximum(ya, yb);
-              const routed = route(tf.mul(dy as tf.Tensor, tf.concat([tf.sub(cross, yb), tf.sub(ya, cross)], 0)));
+              // dy·(c − y₀) to the inputs' maxima, dy·(y − c) to the references' maxima, in one routing.
+              const routed = route(tf.concat([tf.mul(dyA, tf.sub(cross, yb)), tf.mul(dyA, tf.sub(ya, cross))], 0), x, y);
               const [toInput, toReference] = halves(routed, kernelName);
-              return quotientOrGradient(tf.add(toInput, toReference), x, () => route(dy as tf.Tensor), kernelName);
+              return forBothHalves(quotientOrOrdinary(tf.add(toInput, toReference), a, b, () => route(dyA, a, ya)));
             },
           };
         },
@@ -183,17 +218,15 @@ function maxPooled(kernelName: string): GradientOverride {
 }
 
 /**
- * The routing of a `Max` reduction with ties shared: tfjs's gradient gives every tied maximum the whole
- * `g`; divided by the number of ties in the window, the window's term is distributed once.
+ * The number of tied maxima in each window of a `Max` reduction, broadcastable against `x`: tfjs's
+ * gradient gives each of them the whole window's term.
  */
-function sharedRoute(original: tf.GradConfig, x: tf.Tensor, y: tf.Tensor, attrs: tf.NamedAttrMap): (g: tf.Tensor) => tf.Tensor {
+function tiesPerWindow(original: tf.GradConfig, x: tf.Tensor, y: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
   const axes = tf.util.parseAxisParam((attrs as unknown as tf.MaxAttrs).reductionIndices, x.shape);
   if (axes.includes(0)) {
     throw new GlassboxModelError(`DeepLift's rule for 'Max' cannot reduce the batch axis (axis 0) of inputs stacked over their references`);
   }
-  const ties = original.gradFunc(tf.onesLike(y), [x, y], attrs).x();
-  const count = tf.sum(ties, axes, true);
-  return (g) => tf.div(original.gradFunc(g, [x, y], attrs).x(), count);
+  return tf.sum(original.gradFunc(tf.onesLike(y), [x, y], attrs).x(), axes, true);
 }
 
 /**
