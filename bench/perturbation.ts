@@ -44,8 +44,8 @@ async function measure(backend: string, name: string, model: tfl.LayersModel, ma
   const x = testImage(inputSize);
   const options = { target: 3, masks: maskCount, batchSize, seed: 1 };
   // Warm-up (kernel set-up, wasm compilation) on a few masks.
-  (await mfpp(model, x, { ...options, masks: batchSize })).dispose();
-  (await rise(model, x, { ...options, masks: batchSize })).dispose();
+  (await mfpp(model, x, { ...options, samples: batchSize })).dispose();
+  (await rise(model, x, { ...options, samples: batchSize })).dispose();
   const batch = tf.tidy(() => tf.mul(tf.tile(x, [batchSize, 1, 1, 1]), 0.5)) as tf.Tensor4D;
   await predictInBatches(model, batch, maskCount);
   const predictMs = await time(() => predictInBatches(model, batch, maskCount));

@@ -13,6 +13,7 @@ const scripts = [
   ['bench/perturbation.ts', 'MFPP / RISE vs predict, segmentation share'],
   ['bench/layer.ts', 'layer and neuron attribution vs IG / saliency, completeness'],
   ['bench/information.ts', 'unitInformation (10 000 units × 5 000 samples) vs plain-JS float64'],
+  ['bench/perturbation-family.ts', 'feature ablation, permutation, Shapley sampling, KernelSHAP, LIME vs predict'],
   ['bench/browser.ts', 'the same ratios on webgl and webgpu in headless Chromium'],
 ];
 

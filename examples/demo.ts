@@ -17,7 +17,7 @@ import {
   applyColormap,
   concatTiles,
   gradCam,
-  guidedIntegratedGradients,
+  guidedBackpropIntegratedGradients,
   heatmap,
   integratedGradients,
   lrp,
@@ -74,13 +74,13 @@ const METHODS: DemoMethod[] = [
   {
     name: 'SmoothTaylor',
     note: '150 roots, σ = 0.3',
-    explain: (m, x, target) => smoothTaylor(m, x, { target, roots: 150, noiseScale: 0.3, seed: 1 }),
+    explain: (m, x, target) => smoothTaylor(m, x, { target, samples: 150, stdev: 0.3, seed: 1 }),
     heatmap: signed,
   },
   {
     name: 'Guided IG',
     note: 'IG with guided-backprop ReLUs',
-    explain: (m, x, target) => guidedIntegratedGradients(m, x, { target, steps: 64 }),
+    explain: (m, x, target) => guidedBackpropIntegratedGradients(m, x, { target, steps: 64 }),
     heatmap: signed,
   },
   {
@@ -104,14 +104,14 @@ const METHODS: DemoMethod[] = [
   {
     name: 'RISE',
     note: '2000 masks, 7×7 grid, p = 0.5; shown minus its mean',
-    explain: async (m, x, target) => centred(await rise(m, x, { target, masks: 2000, gridSize: 7, seed: 1, batchSize: 100 })),
+    explain: async (m, x, target) => centred(await rise(m, x, { target, samples: 2000, gridSize: 7, seed: 1, batchSize: 100 })),
     heatmap: signed,
   },
   {
     name: 'MFPP',
     note: '2000 masks, 5 SLIC levels from 8 segments, softmax score; shown minus its mean',
     explain: async (m, x, target) =>
-      centred(await mfpp(m, x, { target, masks: 2000, baseSegments: 8, score: 'softmax', seed: 1, batchSize: 100 })),
+      centred(await mfpp(m, x, { target, samples: 2000, baseSegments: 8, score: 'softmax', seed: 1, batchSize: 100 })),
     heatmap: signed,
   },
   {

@@ -115,7 +115,7 @@ async function taskScores(task: ColourOrientationTask): Promise<TaskScores> {
   const relevance = await lrp(model, testSet[0], {
     target: Array.from(test.labels),
     composite: 'epsilon-plus',
-    relevanceAt: stem.name,
+    layer: stem.name,
   });
   const { colour, filter, pixel } = stemScoresFromRelevance(relevance, stem as EdgeFilterStem);
   const [c, f, p, r] = await Promise.all([colour.data(), filter.data(), pixel.data(), tf.tidy(() => tf.sum(relevance, [1, 2, 3])).data()]);

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     const map = await method.explain(model, x, target);
     // RISE's protocol: softmax probability, one image row (28 pixels) per step, deletion to black,
     // insertion from the blurred digit.
-    const curves = await deletionInsertion(model, x, map, { target, steps: MNIST_SIZE, score: 'softmax', batchSize: 512 });
+    const curves = await deletionInsertion(model, x, map, { target, curveSteps: MNIST_SIZE, score: 'softmax', batchSize: 512 });
     const noise = await infidelity(model, x, map, { target, samples: 100, normalize: true, seed: 1, batchSize: 512 });
     const square = await infidelity(model, x, map, { target, samples: 100, normalize: true, perturbation: squares, batchSize: 512 });
     const sensitivity = method.random

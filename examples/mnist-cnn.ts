@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { withBackendGapFixes } from '../src/index';
+import { withBackendGapFixes } from '../src/advanced';
 import { loadMnist, MNIST_SIZE, type MnistSet } from './data/mnist';
 import { loadOrTrain } from './support/cached-model';
 

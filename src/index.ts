@@ -13,18 +13,18 @@ export type { Target, TargetFunction } from './core/target';
 export type { BatchSize, CommonOptions } from './core/options';
 export { SCORE_TRANSFORMS, type ScoreTransform } from './core/score-transform';
 export { GlassboxArgumentError, GlassboxModelError } from './core/errors';
-export { withBackendGapFixes, withBackendGapFixesSync, type BackendGapOptions } from './core/backend-gaps';
-export { currentRowContext, withRowContext, type RowContext } from './core/row-context';
+export { BackwardPassError } from './core/backend-gaps';
 
 // --- gradient family ----------------------------------------------------------------------------
 export { saliency, gradientXInput, type SaliencyOptions } from './attribution/gradient';
 export {
   integratedGradients,
   integratedGradientsDelta,
+  type Baseline,
   type IntegratedGradientsOptions,
   type IntegratedGradientsDeltaOptions,
 } from './attribution/integrated-gradients';
-export { quadrature, gaussLegendre, QUADRATURE_METHODS, type QuadratureMethod, type Quadrature } from './attribution/quadrature';
+export { QUADRATURE_METHODS, type QuadratureMethod } from './attribution/quadrature';
 export {
   smoothGrad,
   NOISE_TUNNEL_KINDS,
@@ -39,7 +39,7 @@ export {
   type AdaptiveSmoothTaylorResult,
   type NoiseObjective,
 } from './attribution/adaptive-noising';
-export { guidedIntegratedGradients } from './attribution/guided';
+export { guidedBackpropIntegratedGradients, guidedIntegratedGradients } from './attribution/guided';
 export { guidedBackprop, deconvolution } from './attribution/guided-backprop';
 export { deepLift, deepLiftShap, type DeepLiftOptions, type DeepLiftShapOptions } from './attribution/deeplift/deep-lift';
 export type { BaselineSet } from './attribution/baseline-set';
@@ -53,9 +53,16 @@ export * from './attribution/lrp';
 
 // --- perturbation and CAMs ----------------------------------------------------------------------
 export { rise, type RiseOptions } from './attribution/perturbation/rise';
-export { mfpp, MFPP_SCORES, type MfppOptions, type MfppScore } from './attribution/perturbation/mfpp';
+export { mfpp, type MfppOptions, MFPP_SCORES, type MfppScore } from './attribution/perturbation/mfpp';
 export { occlusion, type OcclusionOptions } from './attribution/perturbation/occlusion';
 export { slic, type SlicOptions, type Superpixels, type PixelArray } from './attribution/perturbation/superpixels';
+export { superpixelMask } from './attribution/perturbation/superpixel-mask';
+export type { FeatureIds, FeatureMask, NestedIds } from './attribution/perturbation/feature-mask';
+export { featureAblation, type FeatureAblationOptions } from './attribution/perturbation/feature-ablation';
+export { featurePermutation, type FeaturePermutationOptions } from './attribution/perturbation/feature-permutation';
+export { shapleyValueSampling, type ShapleyValueSamplingOptions } from './attribution/perturbation/shapley-value-sampling';
+export { kernelShap, type KernelShapOptions } from './attribution/perturbation/kernel-shap';
+export { lime, type LimeOptions } from './attribution/perturbation/lime';
 export * from './attribution/cam/index';
 
 // --- interpretable layers -----------------------------------------------------------------------
@@ -128,6 +135,7 @@ export {
   type InfidelityPerturbation,
   type InfidelityPerturbationResult,
 } from './metrics/infidelity';
+export { METRIC_SCORES, type MetricScore } from './metrics/deprecated-names';
 
 // --- information analysis ---------------------------------------------------------------------
 export * as info from './info/index';

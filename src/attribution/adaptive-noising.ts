@@ -7,6 +7,7 @@
  * candidates differ only in σ.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { renamedOption } from '../core/deprecation';
 import { describeValue, GlassboxArgumentError, throwIfAborted } from '../core/errors';
 import { prepareInputs } from '../core/inputs';
 import { resolveModel, type ModelLike } from '../core/model';
@@ -22,7 +23,7 @@ import { smoothTaylor, type SmoothTaylorOptions } from './smooth-taylor';
 export type NoiseObjective = (attribution: tf.Tensor, example: tf.Tensor) => Promise<number>;
 
 /** Options of {@link adaptiveSmoothTaylor}. */
-export interface AdaptiveSmoothTaylorOptions extends Omit<SmoothTaylorOptions, 'noiseScale' | 'noiseLevel'> {
+export interface AdaptiveSmoothTaylorOptions extends Omit<SmoothTaylorOptions, 'stdev' | 'noiseScale' | 'noiseLevel'> {
   /** Objective to minimise (default: average total variation, {@link totalVariation}). */
   objective?: NoiseObjective;
   /** Initial step of σ (default 0.1). */
@@ -39,7 +40,9 @@ export interface AdaptiveSmoothTaylorOptions extends Omit<SmoothTaylorOptions, '
 export interface AdaptiveSmoothTaylorResult {
   /** SmoothTaylor attribution at each example's best σ, shaped like `x` (caller disposes). */
   attribution: tf.Tensor;
-  /** The chosen σ per example. */
+  /** The chosen σ per example (the `stdev` each example's SmoothTaylor used). */
+  stdevs: number[];
+  /** @deprecated Renamed `stdevs`; removed in the next release. */
   noiseScales: number[];
   /** The objective at the chosen σ per example. */
   objectives: number[];
@@ -51,6 +54,7 @@ const ADAPTIVE_KEYS = optionKeys<AdaptiveSmoothTaylorOptions>()(
   'decay',
   'patience',
   'maxIterations',
+  'samples',
   'roots',
   'seed',
   ...COMMON_OPTION_KEYS,
@@ -78,10 +82,11 @@ export async function adaptiveSmoothTaylor(
   const seed = seedOption(options.seed);
   // The search reads x once per example over many awaits: it works on a snapshot.
   const batch = await prepareInputs(x, resolveModel(model, common.output));
-  const smoothTaylorOptions = { roots: options.roots, output: common.output, batchSize: common.batchSize, signal: common.signal };
+  const samples = renamedOption<number>(options, 'samples', 'roots');
+  const smoothTaylorOptions = { samples, output: common.output, batchSize: common.batchSize, signal: common.signal };
 
   const best: tf.Tensor[] = [];
-  const noiseScales: number[] = [];
+  const stdevs: number[] = [];
   const objectives: number[] = [];
   try {
     const input = batch.tensors[0];
@@ -93,7 +98,7 @@ export async function adaptiveSmoothTaylor(
         const target = selector.indices === null ? options.target : selector.indices[e];
         const evaluate = async (sigma: number) => {
           throwIfAborted(common.signal);
-          const attribution = await smoothTaylor(model, example, { ...smoothTaylorOptions, target, seed, noiseScale: sigma });
+          const attribution = await smoothTaylor(model, example, { ...smoothTaylorOptions, target, seed, stdev: sigma });
           return { sigma, attribution, score: await objective(attribution, example) };
         };
         const meanAbs = tf.tidy(() => tf.mean(tf.abs(example)));
@@ -101,7 +106,7 @@ export async function adaptiveSmoothTaylor(
         meanAbs.dispose();
         const result = await searchNoise(evaluate, start, { learningRate, decay, patience, maxIterations });
         best.push(result.attribution);
-        noiseScales.push(result.sigma);
+        stdevs.push(result.sigma);
         objectives.push(result.score);
         common.onProgress?.(e + 1, n);
       } finally {
@@ -109,7 +114,7 @@ export async function adaptiveSmoothTaylor(
       }
     }
     throwIfAborted(common.signal);
-    return { attribution: tf.concat(best, 0), noiseScales, objectives };
+    return { attribution: tf.concat(best, 0), stdevs, noiseScales: stdevs, objectives };
   } finally {
     best.forEach((t) => t.dispose());
     batch.dispose();

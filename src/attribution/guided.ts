@@ -1,5 +1,6 @@
 /**
- * Guided Integrated Gradients in the sense of Kwon, Koo, Cho (2020, "guided non-linearity"): Integrated
+ * Integrated Gradients with guided-backprop gradients, the "guided non-linearity" IG of Kwon, Koo, Cho
+ * (2020) — not the adaptive-path Guided IG of Kapishnikov et al. (2021), hence the name: Integrated
  * Gradients whose backward pass through ReLU, ReLU6 and max-pooling lets only positive gradients
  * through, as guided backpropagation does (Springenberg et al. 2015): at a ReLU, `relu(g) ⊙ 1[x > 0]`.
  *
@@ -10,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { guidedOverrides } from '../core/backend-gaps';
+import { warnDeprecated } from '../core/deprecation';
 import { resolveReference } from '../core/inputs';
 import type { ModelLike } from '../core/model';
 import { optionKeys } from '../core/option-keys';
@@ -22,10 +24,11 @@ import { quadrature } from './quadrature';
 const GUIDED_IG_KEYS = optionKeys<IntegratedGradientsOptions>()('steps', 'method', 'baseline', ...COMMON_OPTION_KEYS);
 
 /**
- * Guided IG of the target score, shaped like `x` (same options and defaults as
- * {@link integratedGradients}: 50 Gauss–Legendre steps, baseline 0).
+ * Integrated Gradients with guided-backprop gradients (Kwon et al. 2020) of the target score, shaped
+ * like `x` (same options and defaults as {@link integratedGradients}: 50 Gauss–Legendre steps,
+ * baseline 0).
  */
-export async function guidedIntegratedGradients(model: ModelLike, x: tf.Tensor, options: IntegratedGradientsOptions = {}): Promise<tf.Tensor> {
+export async function guidedBackpropIntegratedGradients(model: ModelLike, x: tf.Tensor, options: IntegratedGradientsOptions = {}): Promise<tf.Tensor> {
   const call = await prepareCall(model, x, options, { keys: GUIDED_IG_KEYS, gradients: true });
   try {
     const { alphas, weights } = quadrature(options.method ?? 'gausslegendre', options.steps ?? 50);
@@ -41,4 +44,14 @@ export async function guidedIntegratedGradients(model: ModelLike, x: tf.Tensor, 
   } finally {
     call.dispose();
   }
+}
+
+/**
+ * @deprecated Renamed {@link guidedBackpropIntegratedGradients}: "Guided Integrated Gradients" is
+ * also the name of Kapishnikov et al.'s (2021) adaptive-path method, which this is not. Removed in the
+ * next release.
+ */
+export async function guidedIntegratedGradients(model: ModelLike, x: tf.Tensor, options: IntegratedGradientsOptions = {}): Promise<tf.Tensor> {
+  warnDeprecated('guidedIntegratedGradients', 'guidedBackpropIntegratedGradients');
+  return guidedBackpropIntegratedGradients(model, x, options);
 }

@@ -17,7 +17,7 @@ import { resolveTarget, tileTarget } from '../core/target';
 import { seedOption, seededNormal } from '../core/seeded-random';
 import { assertInteger, assertOneOf } from '../core/validate';
 import { gradientXInput, saliency } from './gradient';
-import { guidedIntegratedGradients } from './guided';
+import { guidedBackpropIntegratedGradients, guidedIntegratedGradients } from './guided';
 import { integratedGradients } from './integrated-gradients';
 import { noiseScales } from './noise-scale';
 
@@ -29,6 +29,8 @@ export const BASE_METHODS = {
   saliency,
   gradientXInput,
   integratedGradients,
+  guidedBackpropIntegratedGradients,
+  /** @deprecated Renamed `guidedBackpropIntegratedGradients`. */
   guidedIntegratedGradients,
 } satisfies Record<string, BaseAttribution>;
 

@@ -2,11 +2,12 @@
  * SmoothTaylor (Goh, Lapuschkin, Weber, Samek, Binder 2020): a Taylor decomposition averaged over
  * noisy roots, bridging Integrated Gradients and SmoothGrad:
  * `A(x) = (1/N) Σ_i (x − z_i) ⊙ ∇f_c(z_i)`, `z_i = x + σ ε_i`, `ε_i ~ N(0, I)`.
- * Defaults from the authors' code: N = 150 roots, σ = 0.5 (absolute); `noiseLevel` gives σ relative to
- * each example's range instead.
+ * Defaults from the authors' code: N = 150 roots (`samples`), σ = 0.5 (absolute, `stdev`); `noiseLevel`
+ * gives σ relative to each example's range instead.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { accumulateOverPoints } from '../core/accumulate';
+import { renamedOption } from '../core/deprecation';
 import type { ModelLike } from '../core/model';
 import { optionKeys } from '../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../core/options';
@@ -18,16 +19,20 @@ import { noiseScales } from './noise-scale';
 /** Options of {@link smoothTaylor}. */
 export interface SmoothTaylorOptions extends CommonOptions {
   /** Number of noisy roots N (default 150). */
-  roots?: number;
-  /** Absolute noise scale σ (default 0.5). Give this or `noiseLevel`. */
-  noiseScale?: number;
+  samples?: number;
+  /** Absolute noise standard deviation σ (default 0.5). Give this or `noiseLevel`. */
+  stdev?: number;
   /** Noise relative to each example's range: σ = noiseLevel · (max − min). */
   noiseLevel?: number;
   /** Seed of the roots. */
   seed?: number;
+  /** @deprecated Renamed `samples` (one name for sample counts across methods); removed in the next release. */
+  roots?: number;
+  /** @deprecated Renamed `stdev` (one name for the noise σ across methods); removed in the next release. */
+  noiseScale?: number;
 }
 
-const SMOOTH_TAYLOR_KEYS = optionKeys<SmoothTaylorOptions>()('roots', 'noiseScale', 'noiseLevel', 'seed', ...COMMON_OPTION_KEYS);
+const SMOOTH_TAYLOR_KEYS = optionKeys<SmoothTaylorOptions>()('samples', 'stdev', 'noiseLevel', 'seed', 'roots', 'noiseScale', ...COMMON_OPTION_KEYS);
 
 /**
  * SmoothTaylor attribution of the target score, shaped like `x` (one tensor per input when `x` is an
@@ -37,11 +42,12 @@ export async function smoothTaylor(model: ModelLike, x: tf.Tensor, options?: Smo
 export async function smoothTaylor(model: ModelLike, x: tf.Tensor[], options?: SmoothTaylorOptions): Promise<tf.Tensor[]>;
 export async function smoothTaylor(model: ModelLike, x: tf.Tensor | tf.Tensor[], options: SmoothTaylorOptions = {}): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys: SMOOTH_TAYLOR_KEYS, gradients: true });
-  const roots = options.roots ?? 150;
   let sigmas: tf.Tensor[] = [];
   try {
-    assertInteger(roots, 'options.roots', 1);
-    sigmas = noiseScales(call.inputs.tensors, { stdev: options.noiseScale, noiseLevel: options.noiseLevel }, { stdev: 0.5 }, { stdev: 'options.noiseScale', noiseLevel: 'options.noiseLevel' });
+    const roots = renamedOption<number>(options, 'samples', 'roots') ?? 150;
+    assertInteger(roots, 'options.samples', 1);
+    const stdev = renamedOption<number>(options, 'stdev', 'noiseScale');
+    sigmas = noiseScales(call.inputs.tensors, { stdev, noiseLevel: options.noiseLevel }, { stdev: 0.5 });
     const scales = await Promise.all(sigmas.map((s) => s.data()));
     const inputs = call.inputs.tensors;
     /** `σ_e ε_{e,i}` of input k for the rows starting at `start`, each from its own seed (example, root, input). */

@@ -21,14 +21,14 @@ export interface StemScoresOptions {
 }
 
 /** Options of {@link stemScores}: those of `lrp` (composite, epsilon, ...) and of the score sums. */
-export interface StemModelScoresOptions extends Omit<LrpOptions, 'relevanceAt'>, StemScoresOptions {
+export interface StemModelScoresOptions extends Omit<LrpOptions, 'layer' | 'relevanceAt'>, StemScoresOptions {
   /** Name of the {@link EdgeFilterStem} layer; needed only when the model has several. */
   stem?: string;
 }
 
 /**
  * Colour, filter and pixel scores of a model with an {@link EdgeFilterStem} (Jung & Kwon 2020): LRP
- * from the target's score down to the stem's output (`lrp(model, x, { ...options, relevanceAt: stem })`,
+ * from the target's score down to the stem's output (`lrp(model, x, { ...options, layer: stem })`,
  * default composite `'epsilon-plus-flat'`), summed by {@link stemScoresFromRelevance}:
  * `S_c = Σ_{f,p} R[p, c·F+f]`, `S_f = Σ_{c,p} R[p, c·F+f]`, `P_p = Σ_c R_in[p, c]` with `R_in` the
  * relevance pushed through the stem by its LRP rule, WSquare. The stem counts as the model's first
@@ -46,11 +46,13 @@ export async function stemScores(model: tfl.LayersModel, x: tf.Tensor, options: 
     throw new GlassboxArgumentError('options', `expected an object, got ${describeValue(options)}`);
   }
   const { stem: stemName, normalize, ...lrpOptions } = options;
-  if ((lrpOptions as LrpOptions).relevanceAt !== undefined) {
-    throw new GlassboxArgumentError('options.relevanceAt', 'stemScores takes the relevance at the stem; name the stem with options.stem');
+  for (const key of ['layer', 'relevanceAt'] as const) {
+    if ((lrpOptions as LrpOptions)[key] !== undefined) {
+      throw new GlassboxArgumentError(`options.${key}`, 'stemScores takes the relevance at the stem; name the stem with options.stem');
+    }
   }
   const stem = findStem(model, stemName);
-  const relevance = await lrp(model, x, { ...lrpOptions, relevanceAt: stem.name });
+  const relevance = await lrp(model, x, { ...lrpOptions, layer: stem.name });
   try {
     return stemScoresFromRelevance(relevance, stem, { normalize });
   } finally {

@@ -52,7 +52,23 @@ export async function forEachChunk(plan: ChunkPlan, step: (chunk: Chunk) => void
   }
 }
 
-/** Lets pending timers and events (e.g. an abort) run. */
+/**
+ * Lets pending timers and events (e.g. an abort) run: resumes in a new macrotask, queued with
+ * `setImmediate` (Node) or a `MessageChannel` message (browsers) rather than `setTimeout(0)`, which waits
+ * at least 1 ms in Node and 4 ms in browsers once nested, a cost per chunk that is larger than the model
+ * itself for small models.
+ */
 export function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  }
   return new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -22,6 +22,7 @@
  * of an 11 × 11 delta, whose reflected tails make it slightly flatter than the sampled Gaussian.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { renamedOption } from '../core/deprecation';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import type { ModelLike } from '../core/model';
 import type { CommonOptions } from '../core/options';
@@ -43,9 +44,9 @@ export interface DeletionInsertionOptions<M extends DeletionInsertionMode = 'bot
   /**
    * Number of steps `K` (default 100). Each step copies `⌈P/K⌉` more pixels (P = H·W, or D for `[N, D]`
    * inputs); the curves have `K + 1` points. RISE copies one image row's worth of pixels per step
-   * (`step = 224` on 224 × 224 images, i.e. `K = 224`); set `steps: H` to do the same.
+   * (`step = 224` on 224 × 224 images, i.e. `K = 224`); set `curveSteps: H` to do the same. (Named so that `steps` always means IG's path points.)
    */
-  steps?: number;
+  curveSteps?: number;
   /** `'both'` (default), `'deletion'` or `'insertion'`. */
   mode?: M;
   /**
@@ -72,6 +73,8 @@ export interface DeletionInsertionOptions<M extends DeletionInsertionMode = 'bot
    * (the target's probability; RISE's choice, curves in [0, 1]) or `'sigmoid'`.
    */
   score?: ScoreTransform;
+  /** @deprecated Renamed `curveSteps`; removed in the next release. */
+  steps?: number;
 }
 
 /** Deletion results: AUC `[N]` and curve `[N, K + 1]` (`deletionCurve[n][k]` = score after k steps). */
@@ -95,6 +98,7 @@ export type DeletionInsertionResult<M extends DeletionInsertionMode = 'both'> = 
   (M extends 'deletion' ? Record<never, never> : InsertionResult);
 
 const DELETION_INSERTION_KEYS = optionKeys<DeletionInsertionOptions<DeletionInsertionMode>>()(
+  'curveSteps',
   'steps',
   'mode',
   'baseline',
@@ -113,7 +117,7 @@ const DELETION_INSERTION_KEYS = optionKeys<DeletionInsertionOptions<DeletionInse
  * @example
  * const map = await integratedGradients(model, images, { target: labels });
  * const { deletion, insertion, deletionCurve, insertionCurve } =
- *   await deletionInsertion(model, images, map, { target: labels, steps: 28, score: 'softmax' });
+ *   await deletionInsertion(model, images, map, { target: labels, curveSteps: 28, score: 'softmax' });
  */
 export async function deletionInsertion<M extends DeletionInsertionMode = 'both'>(
   model: ModelLike,
@@ -122,8 +126,8 @@ export async function deletionInsertion<M extends DeletionInsertionMode = 'both'
   options: DeletionInsertionOptions<M> = {},
 ): Promise<DeletionInsertionResult<M>> {
   options = options ?? {};
-  const steps = options.steps ?? 100;
-  assertInteger(steps, 'options.steps', 1);
+  const steps = renamedOption<number>(options, 'curveSteps', 'steps') ?? 100;
+  assertInteger(steps, 'options.curveSteps', 1);
   const mode: DeletionInsertionMode = options.mode ?? 'both';
   assertOneOf(mode, 'options.mode', DELETION_INSERTION_MODES);
   const score = options.score ?? 'none';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { guidedIntegratedGradients, integratedGradients, quadrature, saliency } from '../../src/index';
+import { guidedBackpropIntegratedGradients, integratedGradients, saliency } from '../../src/index';
+import { quadrature } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 
@@ -16,7 +17,7 @@ function reluNet(): tfl.LayersModel {
   return setSeededWeights(model, 3, 1);
 }
 
-describe('guidedIntegratedGradients', () => {
+describe('guidedBackpropIntegratedGradients', () => {
   it('integrates the guided-backprop gradient, computed independently in plain JS', async () => {
     const model = reluNet();
     const x = seededTensor([2, 5], 17, 2);
@@ -36,7 +37,7 @@ describe('guidedIntegratedGradients', () => {
         }
       }
     }
-    const guided = await expectNoLeak(() => guidedIntegratedGradients(model, x, { steps }));
+    const guided = await expectNoLeak(() => guidedBackpropIntegratedGradients(model, x, { steps }));
     await expectClose(guided, expected, 1e-5);
     // Plain IG differs (negative w2 entries pass there), and tfjs's own gradients are restored afterwards.
     const plain = await integratedGradients(model, x, { steps });
@@ -51,7 +52,7 @@ describe('guidedIntegratedGradients', () => {
     const model = reluNet();
     const x = seededTensor([1, 5], 2);
     const before = tf.getGradient('Relu');
-    await expectRejectsWithoutLeak(() => guidedIntegratedGradients(model, x, { target: 4 }), /options\.target: index 4 is out of range/);
+    await expectRejectsWithoutLeak(() => guidedBackpropIntegratedGradients(model, x, { target: 4 }), /options\.target: index 4 is out of range/);
     expect(tf.getGradient('Relu')).toBe(before);
     x.dispose();
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gaussLegendre, integratedGradients, integratedGradientsDelta, quadrature, QUADRATURE_METHODS } from '../../src/index';
+import { integratedGradients, integratedGradientsDelta, QUADRATURE_METHODS } from '../../src/index';
+import { gaussLegendre, quadrature } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { linearFunction, smoothMlp } from '../helpers/models';
 

@@ -14,7 +14,7 @@ describe('smoothTaylor', () => {
     const roots = 6;
     const seed = 12;
     const sigma = 0.4;
-    const result = await expectNoLeak(() => smoothTaylor(model, x, { target: [1, 0], roots, noiseScale: sigma, seed, batchSize: 5 }));
+    const result = await expectNoLeak(() => smoothTaylor(model, x, { target: [1, 0], samples: roots, stdev: sigma, seed, batchSize: 5 }));
     const targets = [1, 0];
     const expected: number[] = [];
     for (let e = 0; e < 2; e++) {
@@ -38,23 +38,23 @@ describe('smoothTaylor', () => {
   });
 
   it('does not depend on batchSize; relative noise scales with the input range', async () => {
-    const a = await smoothTaylor(model, x, { target: 0, roots: 5, seed: 2, batchSize: 1 });
-    const b = await smoothTaylor(model, x, { target: 0, roots: 5, seed: 2, batchSize: 100 });
+    const a = await smoothTaylor(model, x, { target: 0, samples: 5, seed: 2, batchSize: 1 });
+    const b = await smoothTaylor(model, x, { target: 0, samples: 5, seed: 2, batchSize: 100 });
     await expectClose(a, b, 1e-5);
     // On a linear model A = −σ·mean(ε) ⊙ w exactly: check σ = noiseLevel · (max − min) per example.
     const w = tf.tensor1d([1, -2, 0.5, 3]);
     const f = linearFunction(w, 0);
-    const relative = await smoothTaylor(f, x, { roots: 3, noiseLevel: 0.5, seed: 8 });
-    const absolute = await smoothTaylor(f, x, { roots: 3, noiseScale: 1, seed: 8 });
+    const relative = await smoothTaylor(f, x, { samples: 3, noiseLevel: 0.5, seed: 8 });
+    const absolute = await smoothTaylor(f, x, { samples: 3, stdev: 1, seed: 8 });
     const range = tf.tidy(() => tf.reshape(tf.mul(tf.sub(tf.max(x, 1), tf.min(x, 1)), 0.5), [2, 1]));
     await expectClose(relative, tf.mul(absolute, range), 1e-5);
     [a, b, w, relative, absolute, range].forEach((t) => t.dispose());
   });
 
   it('rejects bad options without leaking', async () => {
-    await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 0, roots: 0 }), /options\.roots: expected an integer >= 1/);
-    await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 0, noiseScale: -0.1 }), /options\.noiseScale: expected a number in \[0/);
-    await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 0, noiseScale: 1, noiseLevel: 1 }), /options\.noiseScale: give either/);
+    await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 0, samples: 0 }), /options\.samples: expected an integer >= 1/);
+    await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 0, stdev: -0.1 }), /options\.stdev: expected a number in \[0/);
+    await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 0, stdev: 1, noiseLevel: 1 }), /options\.stdev: give either/);
     await expectRejectsWithoutLeak(() => smoothTaylor(model, x, { target: 9 }), /options\.target: index 9 is out of range/);
   });
 });
@@ -73,14 +73,14 @@ describe('adaptiveSmoothTaylor', () => {
       return value;
     };
     const result = await expectNoLeak(() =>
-      adaptiveSmoothTaylor(model, x, { target: 1, roots: 8, seed: 5, objective, maxIterations: 6 }),
+      adaptiveSmoothTaylor(model, x, { target: 1, samples: 8, seed: 5, objective, maxIterations: 6 }),
     );
     expect(result.attribution.shape).toEqual([2, 4]);
-    expect(result.noiseScales).toHaveLength(2);
+    expect(result.stdevs).toHaveLength(2);
     for (let e = 0; e < 2; e++) {
       const example = tf.slice(x, e, 1);
       const meanAbs = (await tf.mean(tf.abs(example)).data())[0];
-      const start = await smoothTaylor(model, example, { target: 1, roots: 8, seed: 5, noiseScale: meanAbs });
+      const start = await smoothTaylor(model, example, { target: 1, samples: 8, seed: 5, stdev: meanAbs });
       expect(result.objectives[e]).toBeLessThanOrEqual((await objective(start)) + 1e-9);
       const chosen = tf.slice(result.attribution, e, 1);
       expect(await objective(chosen)).toBeCloseTo(result.objectives[e], 6);
@@ -91,9 +91,9 @@ describe('adaptiveSmoothTaylor', () => {
 
   it('uses total variation by default on images and rejects bad settings', async () => {
     const img = seededTensor([1, 6, 6, 1], 3);
-    const result = await adaptiveSmoothTaylor((v: tf.Tensor) => tf.reshape(tf.sum(tf.square(v), [1, 2, 3]), [v.shape[0], 1]), img, { roots: 4, seed: 1, maxIterations: 2 });
+    const result = await adaptiveSmoothTaylor((v: tf.Tensor) => tf.reshape(tf.sum(tf.square(v), [1, 2, 3]), [v.shape[0], 1]), img, { samples: 4, seed: 1, maxIterations: 2 });
     expect(result.attribution.shape).toEqual([1, 6, 6, 1]);
-    expect(result.noiseScales[0]).toBeGreaterThan(0);
+    expect(result.stdevs[0]).toBeGreaterThan(0);
     result.attribution.dispose();
     img.dispose();
     await expectRejectsWithoutLeak(() => adaptiveSmoothTaylor(model, x, { target: 0, decay: 1.5 }), /options\.decay: expected a number in \(0, 1\]/);

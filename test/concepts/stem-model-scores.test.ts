@@ -88,7 +88,7 @@ describe('stemScores', () => {
     const { model, stem } = stemModel(6);
     const x = seededTensor([N, H, W, C], 32);
     const scores = await stemScores(model, x, { target: [0, 2], normalize: true, batchSize: 1 });
-    const relevance = await lrp(model, x, { target: [0, 2], relevanceAt: 'stem' });
+    const relevance = await lrp(model, x, { target: [0, 2], layer: 'stem' });
     const expected = stemScoresFromRelevance(relevance, stem, { normalize: true });
     for (const key of ['colour', 'filter', 'pixel'] as const) await expectClose(scores[key], expected[key], 1e-5);
     tf.dispose([x, relevance, ...Object.values(scores), ...Object.values(expected)]);
@@ -97,9 +97,9 @@ describe('stemScores', () => {
   it('makes the stem the first layer: under epsilon-plus-flat the conv after it gets ZPlus, not Flat', async () => {
     const { model } = stemModel(7);
     const x = seededTensor([N, H, W, C], 33);
-    const atStem = await lrp(model, x, { target: 0, composite: 'epsilon-plus-flat', relevanceAt: 'stem' });
-    const plus = await lrp(model, x, { target: 0, composite: composites.epsilonPlus(), relevanceAt: 'stem' });
-    const flatOnConv = await lrp(model, x, { target: 0, composite: 'epsilon-plus-flat', relevanceAt: 'stem', layerRules: { byName: { conv: rules.flat() } } });
+    const atStem = await lrp(model, x, { target: 0, composite: 'epsilon-plus-flat', layer: 'stem' });
+    const plus = await lrp(model, x, { target: 0, composite: composites.epsilonPlus(), layer: 'stem' });
+    const flatOnConv = await lrp(model, x, { target: 0, composite: 'epsilon-plus-flat', layer: 'stem', layerRules: { byName: { conv: rules.flat() } } });
     await expectClose(atStem, plus, 1e-6);
     const distance = tf.tidy(() => tf.sum(tf.abs(tf.sub(atStem, flatOnConv))).dataSync()[0]);
     expect(distance).toBeGreaterThan(1e-3);
@@ -110,7 +110,7 @@ describe('stemScores', () => {
     const { model, stem } = stemModel(8);
     const x = seededTensor([N, H, W, C], 34);
     const input = await expectNoLeak(() => lrp(model, x, { target: 2 }));
-    const atStem = await lrp(model, x, { target: 2, relevanceAt: 'stem' });
+    const atStem = await lrp(model, x, { target: 2, layer: 'stem' });
     const pushed = stemInputRelevance(atStem, stem);
     await expectClose(input, pushed, 1e-5);
     // The plain gradient rule instead: R_in = Wᵀ R, the transposed convolution of the stem's kernel.

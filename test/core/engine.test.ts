@@ -142,11 +142,11 @@ describe('inputs and outputs', () => {
   it('take a snapshot of x: disposing or re-assigning it mid-call changes nothing', async () => {
     const model = smoothMlp(4, 3, 11);
     const values = seededTensor([3, 4], 12);
-    const expected = await smoothTaylor(model, values, { target: 1, roots: 6, seed: 1, batchSize: 2 });
+    const expected = await smoothTaylor(model, values, { target: 1, samples: 6, seed: 1, batchSize: 2 });
     const variable = tf.variable(values);
     const copy = tf.clone(values);
-    const fromVariable = await smoothTaylor(model, variable, { target: 1, roots: 6, seed: 1, batchSize: 2, onProgress: () => variable.assign(tf.zerosLike(values)) });
-    const fromDisposed = await smoothTaylor(model, copy, { target: 1, roots: 6, seed: 1, batchSize: 2, onProgress: () => copy.dispose() });
+    const fromVariable = await smoothTaylor(model, variable, { target: 1, samples: 6, seed: 1, batchSize: 2, onProgress: () => variable.assign(tf.zerosLike(values)) });
+    const fromDisposed = await smoothTaylor(model, copy, { target: 1, samples: 6, seed: 1, batchSize: 2, onProgress: () => copy.dispose() });
     const sg = await smoothGrad(model, values, { target: 1, samples: 3, seed: 2, batchSize: 1 });
     const sgCopy = tf.clone(values);
     const sgDisposed = await smoothGrad(model, sgCopy, { target: 1, samples: 3, seed: 2, batchSize: 1, onProgress: () => sgCopy.dispose() });

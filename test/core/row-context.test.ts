@@ -1,6 +1,6 @@
 /** withRowContext: sets the context for one synchronous evaluation, nests, restores on error. */
 import { describe, expect, it } from 'vitest';
-import { currentRowContext, withRowContext } from '../../src/index';
+import { currentRowContext, withRowContext } from '../../src/advanced';
 
 describe('withRowContext', () => {
   it('is visible inside the run only, nests and restores the outer context, also when the run throws', () => {

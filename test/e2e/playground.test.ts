@@ -96,7 +96,7 @@ describe('playground (headless Chromium)', () => {
     };
     await reference('integratedGradients', integratedGradients(model, x, { target, steps: 32, method: 'gausslegendre', baseline: 0 }));
     await reference('lrp', lrp(model, x, { target, composite: 'epsilon-plus', epsilon: 1e-6 }));
-    await reference('mfpp', mfpp(model, x, { target, masks: 500, levels: 5, baseSegments: 8, dropProbability: 0.5, score: 'softmax', seed: 3 }));
+    await reference('mfpp', mfpp(model, x, { target, samples: 500, levels: 5, baseSegments: 8, dropProbability: 0.5, score: 'softmax', seed: 3 }));
     await page.selectOption('#sample', String(SAMPLE));
   });
 

@@ -7,15 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  integratedGradients,
-  layerActivation,
-  layerConductance,
-  layerGradientXActivation,
-  layerIntegratedGradients,
-  quadrature,
-  type QuadratureMethod,
-} from '../../src/index';
+import { integratedGradients, layerActivation, layerConductance, layerGradientXActivation, layerIntegratedGradients, type QuadratureMethod } from '../../src/index';
+import { quadrature } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 import { denseWeights, forward, gradient, lerp, rows, type DenseWeights } from './reference';

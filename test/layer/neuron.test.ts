@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { integratedGradients, neuronGradient, neuronIntegratedGradients, withBackendGapFixesSync } from '../../src/index';
+import { integratedGradients, neuronGradient, neuronIntegratedGradients } from '../../src/index';
+import { withBackendGapFixesSync } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 

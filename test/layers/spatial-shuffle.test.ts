@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { layers, SpatialShuffle, withRowContext } from '../../src/index';
+import { layers, SpatialShuffle } from '../../src/index';
+import { withRowContext } from '../../src/advanced';
 import { expectNoLeak, seededTensor } from '../helpers';
 
 const [N, H, W, C] = [3, 4, 5, 2];

@@ -123,9 +123,9 @@ describe('LRP through merges, normalisation, rescaling and repeats', () => {
     });
     await expectLrpZero(model, x, [1, 1], reference);
     // Without the 'gates' canonizer both inputs are signals: each gets half of the product's relevance.
-    const atProduct = await lrp(model, x, { target: 1, ...lrp0, canonize: ['merge-batch-norm'], relevanceAt: 'gated' });
-    const atSignal = await lrp(model, x, { target: 1, ...lrp0, canonize: ['merge-batch-norm'], relevanceAt: 'signal' });
-    const atGate = await lrp(model, x, { target: 1, ...lrp0, canonize: ['merge-batch-norm'], relevanceAt: 'gate' });
+    const atProduct = await lrp(model, x, { target: 1, ...lrp0, canonize: ['merge-batch-norm'], layer: 'gated' });
+    const atSignal = await lrp(model, x, { target: 1, ...lrp0, canonize: ['merge-batch-norm'], layer: 'signal' });
+    const atGate = await lrp(model, x, { target: 1, ...lrp0, canonize: ['merge-batch-norm'], layer: 'gate' });
     const half = tf.div(atProduct, 2);
     await expectClose(atSignal, half, 1e-5);
     await expectClose(atGate, half, 1e-5);
@@ -150,7 +150,7 @@ describe('LRP through embeddings, several inputs and explicit input layers', () 
     const tokens = tf.tensor2d([[1, 4, 0, 6, 2], [3, 3, 5, 1, 0]], [2, 5], 'int32');
     const perToken = await expectNoLeak(() => lrp(model, tokens, { target: [2, 0], ...lrp0 }));
     expect(perToken.shape).toEqual([2, 5]);
-    const perVector = await lrp(model, tokens, { target: [2, 0], ...lrp0, relevanceAt: 'embed' });
+    const perVector = await lrp(model, tokens, { target: [2, 0], ...lrp0, layer: 'embed' });
     expect(perVector.shape).toEqual([2, 5, 4]);
     const [head1, head2] = [model.layers[2], model.layers[3]];
     const reference = tf.tidy(() => {

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileGraphModel } from '../../src/attribution/lrp/graph-model';
 import { forwardValues } from '../../src/attribution/lrp/propagate';
-import { canonizers, composites, lrp, registerLrpOp, rules, withBackendGapFixesSync } from '../../src/index';
+import { canonizers, composites, lrp, registerLrpOp, rules } from '../../src/index';
+import { withBackendGapFixesSync } from '../../src/advanced';
 import { expectClose, expectNoLeak, expectRejectsWithoutLeak, seededTensor } from '../helpers';
 import { batchNormGraph, convGraph, logisticGraph, negationGraph, type MemoryGraphModel } from './graph-models';
 
@@ -63,7 +64,7 @@ describe('LRP on GraphModels', () => {
       expect(values.every(Number.isFinite) && values.some((v) => Math.abs(v) > 1e-6)).toBe(true);
       relevance.dispose();
     }
-    const atNode = await lrp(conv, x, { target: 1, relevanceAt: 'r1' });
+    const atNode = await lrp(conv, x, { target: 1, layer: 'r1' });
     expect(atNode.shape).toEqual([2, 6, 6, 4]);
     atNode.dispose();
   });

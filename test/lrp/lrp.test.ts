@@ -141,17 +141,17 @@ describe('lrp options', () => {
     [reference, a, b].forEach((t) => t.dispose());
   });
 
-  it('relevanceAt gives the relevance at a layer output: the LRP of the rest of the network', async () => {
+  it('layer gives the relevance at a layer output: the LRP of the rest of the network', async () => {
     const [first, ...rest] = model.layers;
     const hidden = tfl.input({ shape: [8] });
     const tail = tfl.model({ inputs: hidden, outputs: rest.reduce((h, layer) => layer.apply(h) as tfl.SymbolicTensor, hidden) });
     const h = tf.relu(model.layers[0].apply(x) as tf.Tensor);
-    const atLayer = await expectNoLeak(() => lrp(model, x, { target: [2, 0, 1], composite: 'epsilon', relevanceAt: first.name }));
+    const atLayer = await expectNoLeak(() => lrp(model, x, { target: [2, 0, 1], composite: 'epsilon', layer: first.name }));
     expect(atLayer.shape).toEqual([3, 8]);
     const ofTail = await lrp(tail, h, { target: [2, 0, 1], composite: 'epsilon' });
     await expectClose(atLayer, ofTail, 1e-6);
     // LRP-0 at a hidden layer is gradient × activation there.
-    const zero = await lrp(model, x, { target: [2, 0, 1], composite: 'epsilon', epsilon: 0, relevanceAt: first.name });
+    const zero = await lrp(model, x, { target: [2, 0, 1], composite: 'epsilon', epsilon: 0, layer: first.name });
     const gxi = await gradientXInput(tail, h, { target: [2, 0, 1] });
     await expectClose(zero, gxi, 1e-5);
     [h, atLayer, ofTail, zero, gxi].forEach((t) => t.dispose());
@@ -168,7 +168,7 @@ describe('lrp options', () => {
       tfl.layers.dense({ units: 2 }),
     ];
     const chain = setSeededWeights(tfl.sequential({ layers }), 8, 1);
-    const at = async (name: string): Promise<tf.Tensor> => lrp(chain, x, { target: 1, composite: 'epsilon', relevanceAt: name });
+    const at = async (name: string): Promise<tf.Tensor> => lrp(chain, x, { target: 1, composite: 'epsilon', layer: name });
     const [pre, ...after] = await Promise.all(['pre', 'a1', 'a2', 'a3', 'a4'].map(at));
     for (const r of after) await expectClose(r, pre, 1e-6);
     expect((await sumPerExample(tf.abs(pre)))[0]).toBeGreaterThan(1e-3);
@@ -279,8 +279,8 @@ describe('lrp errors leak nothing', () => {
     ['bad layer rule', () => lrp(model, x, { target: 0, layerRules: { byName: { foo: 'epsilon' as unknown as Rule } } }), /options.layerRules.byName.foo: expected a rule/],
     ['bad startFrom', () => lrp(model, x, { target: 0, startFrom: 'zero' as 'one' }), /options.startFrom: expected one of 'score', 'one'/],
     ['bad canonize', () => lrp(model, x, { target: 0, canonize: 1 as unknown as boolean }), /options.canonize: expected a boolean/],
-    ['unknown relevanceAt', () => lrp(model, x, { target: 0, relevanceAt: 'nope' }), /options.relevanceAt: no layer named "nope"/],
-    ['ambiguous relevanceAt', () => lrp(residual, image, { target: 0, relevanceAt: 'shared' }), /layer "shared" is called 2 times/],
+    ['unknown layer', () => lrp(model, x, { target: 0, layer: 'nope' }), /options.layer: no layer named "nope"/],
+    ['ambiguous layer', () => lrp(residual, image, { target: 0, layer: 'shared' }), /layer "shared" is called 2 times/],
     ['target out of range', () => lrp(model, x, { target: 3 }), /options.target: index 3 is out of range/],
     ['missing target', () => lrp(model, x, {}), /options.target: is required/],
     ['unbatched x', () => lrp(model, vector, { target: 0 }), /x: expected a batched tensor/],

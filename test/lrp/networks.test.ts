@@ -110,6 +110,6 @@ describe('end to end on every backend', () => {
 
   it("MobileNetV2-style stack: depthwise, BatchNorm, relu6, global average pooling, softmax ('epsilon-gamma-box', 'epsilon-plus-flat')", async () => {
     await expectSameOnCpu(mobile, photos, { target: [1, 2], composite: 'epsilon-gamma-box', low: -1, high: 1 });
-    await expectSameOnCpu(mobile, photos, { target: 0, composite: 'epsilon-plus-flat', relevanceAt: mobile.layers[4].name });
+    await expectSameOnCpu(mobile, photos, { target: 0, composite: 'epsilon-plus-flat', layer: mobile.layers[4].name });
   });
 });

@@ -145,12 +145,12 @@ describe('canonizers as passes with a registry', () => {
       },
     };
     registerCanonizer(secondIsGate);
-    const options = { target: 0, composite: 'epsilon' as const, epsilon: 0, relevanceAt: 'b' };
+    const options = { target: 0, composite: 'epsilon' as const, epsilon: 0, layer: 'b' };
     const atB = await expectNoLeak(() => lrp(model, x, { ...options, canonize: ['test-second-is-gate'] }));
     expect(seen).toContain('multiply');
     expect(Array.from(await atB.data()).every((v) => Math.abs(v) < 1e-7)).toBe(true);
-    const atA = await lrp(model, x, { ...options, relevanceAt: 'a', canonize: [secondIsGate] });
-    const atProduct = await lrp(model, x, { ...options, relevanceAt: 'product', canonize: [secondIsGate] });
+    const atA = await lrp(model, x, { ...options, layer: 'a', canonize: [secondIsGate] });
+    const atProduct = await lrp(model, x, { ...options, layer: 'product', canonize: [secondIsGate] });
     await expectClose(atA, atProduct, 1e-5);
     [x, atB, atA, atProduct].forEach((t) => t.dispose());
     expect(() => registerCanonizer({ name: 'x' } as Canonizer)).toThrow(/canonizer: expected \{ name: string, apply\(program\) \}/);
@@ -184,10 +184,10 @@ describe("the 'attention' canonizer (CP-LRP): softmax attention weights are held
     await expectClose(relevance, reference, 1e-4);
     const sums = tf.sum(relevance, [1, 2]);
     await expectClose(sums, chosen, 1e-4);
-    const atQuery = await lrp(model, x, { ...options, relevanceAt: 'q' });
+    const atQuery = await lrp(model, x, { ...options, layer: 'q' });
     expect(Math.max(...Array.from(await tf.abs(atQuery).data()))).toBe(0);
     // Without the canonizer the attention weights are signals of the product: q and k get relevance.
-    const unheld = await lrp(model, x, { ...options, relevanceAt: 'q', canonize: ['merge-batch-norm', 'gates'] });
+    const unheld = await lrp(model, x, { ...options, layer: 'q', canonize: ['merge-batch-norm', 'gates'] });
     expect(Math.max(...Array.from(await tf.abs(unheld).data()))).toBeGreaterThan(1e-4);
     [relevance, reference, chosen, sums, atQuery, unheld].forEach((t) => t.dispose());
   });
@@ -211,7 +211,7 @@ describe('probability outputs: a final sigmoid is stripped like softmax', () => 
       await expectClose(relevance, [0.2, -2.0, 0.1], 1e-5);
       relevance.dispose();
     }
-    await expectRejectsWithoutLeak(() => lrp(separate, x, { target: 0, relevanceAt: 'probability' }), /does not reach the explained output \(the final sigmoid is not explained/);
+    await expectRejectsWithoutLeak(() => lrp(separate, x, { target: 0, layer: 'probability' }), /does not reach the explained output \(the final sigmoid is not explained/);
   });
 });
 

@@ -58,8 +58,8 @@ describe('SemanticBottleneck under LRP', () => {
     const x = seededTensor([2, 4, 4, 3], 73, 1.5);
     await expectFaithful(model, x);
     const options = { target: [1, 0], composite: 'epsilon' as const, epsilon: 0 };
-    const atConcepts = await expectNoLeak(() => lrp(model, x, { ...options, relevanceAt: 'bottleneck' }));
-    const atFeatures = await lrp(model, x, { ...options, relevanceAt: 'features' });
+    const atConcepts = await expectNoLeak(() => lrp(model, x, { ...options, layer: 'bottleneck' }));
+    const atFeatures = await lrp(model, x, { ...options, layer: 'features' });
     const [head, features] = [model.getLayer('head'), model.getLayer('features')];
     const [expectedConcepts, expectedFeatures, scores] = tf.tidy(() => {
       const onehot = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 2);

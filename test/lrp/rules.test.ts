@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { composites, divideStabilized, lrp, rules, type Rule } from '../../src/index';
+import { composites, lrp, rules, type Rule } from '../../src/index';
+import { divideStabilized } from '../../src/advanced';
 import { expectClose, expectNoLeak, seededValues } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 

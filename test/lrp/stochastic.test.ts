@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { integratedGradients, integratedGradientsDelta, layers, lrp, rules, stemScores, withRowContext, type FilterName } from '../../src/index';
+import { integratedGradients, integratedGradientsDelta, layers, lrp, rules, stemScores, type FilterName } from '../../src/index';
+import { withRowContext } from '../../src/advanced';
 import { expectClose, expectNoLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 
@@ -56,13 +57,13 @@ describe('LRP through a SpatialShuffle', () => {
   it('routes relevance through the same permutation: shuffling the relevance at its input gives the relevance at its output', async () => {
     const input = x();
     const options = { target, composite: 'epsilon-plus' as const, seed: 77 };
-    const atInput = await lrp(model, input, { ...options, relevanceAt: 'before' });
-    const atOutput = await lrp(model, input, { ...options, relevanceAt: 'shuffle' });
+    const atInput = await lrp(model, input, { ...options, layer: 'before' });
+    const atOutput = await lrp(model, input, { ...options, layer: 'shuffle' });
     const shuffled = withRowContext(context, () => model.getLayer('shuffle').apply(atInput) as tf.Tensor);
     await expectClose(shuffled, atOutput, 1e-6);
     // The same seed gives the same map; another seed draws other permutations.
-    const again = await lrp(model, input, { ...options, relevanceAt: 'before' });
-    const other = await lrp(model, input, { ...options, relevanceAt: 'before', seed: 78 });
+    const again = await lrp(model, input, { ...options, layer: 'before' });
+    const other = await lrp(model, input, { ...options, layer: 'before', seed: 78 });
     await expectClose(again, atInput, 0);
     expect(Math.max(...Array.from(await tf.abs(tf.sub(other, atInput)).data()))).toBeGreaterThan(1e-4);
     [input, atInput, atOutput, shuffled, again, other].forEach((t) => t.dispose());

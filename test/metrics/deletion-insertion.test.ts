@@ -94,7 +94,7 @@ describe('deletionInsertion', () => {
     const baselineValues = seededValues(size, 14);
     const baseline = tf.tensor4d(baselineValues, [1, H, W, C]);
     for (const steps of [6, 7, 20, 33]) {
-      const result = await expectNoLeak(() => deletionInsertion(model, x, attribution, { steps, baseline, batchSize: 7 }));
+      const result = await expectNoLeak(() => deletionInsertion(model, x, attribution, { curveSteps: steps, baseline, batchSize: 7 }));
       expect(result.deletionCurve.shape).toEqual([N, steps + 1]);
       expect(result.insertion.shape).toEqual([N]);
       const expectedDeletion: number[][] = [];
@@ -128,7 +128,7 @@ describe('deletionInsertion', () => {
     const summed = tf.sum(full, 3);
     const kept = tf.expandDims(summed, 3);
     const results = [];
-    for (const a of [full, summed, kept]) results.push(await deletionInsertion(model, x, a, { steps: 5 }));
+    for (const a of [full, summed, kept]) results.push(await deletionInsertion(model, x, a, { curveSteps: 5 }));
     for (const r of results.slice(1)) {
       await expectClose(r.deletionCurve, results[0].deletionCurve, 1e-6);
       await expectClose(r.insertionCurve, results[0].insertionCurve, 1e-6);
@@ -158,12 +158,12 @@ describe('deletionInsertion', () => {
     const ties = tf.zeros([3, D]); // every entry ties: the order is 0, 1, 2, ...
     const model = linearModel(weights, D, 1, 0);
     const score = (v: number[]) => linearScores(v, weights, D, 1, 0)[0][0];
-    const result = await expectNoLeak(() => deletionInsertion(model, x, ties, { steps: 3, baseline: 0.5 }));
+    const result = await expectNoLeak(() => deletionInsertion(model, x, ties, { curveSteps: 3, baseline: 0.5 }));
     const order = Array.from({ length: D }, (_, i) => i);
     const half = new Array<number>(D).fill(0.5);
     await expectClose(result.deletionCurve, [0, 1, 2].flatMap((e) => referenceCurve(slice(xs, e, D), half, order, 1, 3, score)), 1e-5);
     await expectClose(result.insertionCurve, [0, 1, 2].flatMap((e) => referenceCurve(half, slice(xs, e, D), order, 1, 3, score)), 1e-5);
-    const explicit = await deletionInsertion(model, x, ties, { steps: 3, baseline: 0.5, insertionStart: 0.5, mode: 'insertion' });
+    const explicit = await deletionInsertion(model, x, ties, { curveSteps: 3, baseline: 0.5, insertionStart: 0.5, mode: 'insertion' });
     await expectClose(explicit.insertionCurve, result.insertionCurve, 0);
     Object.values(result).forEach((t) => t.dispose());
     Object.values(explicit).forEach((t) => t.dispose());
@@ -199,8 +199,8 @@ describe('deletionInsertion', () => {
     const model = linearModel(await w.data() as Float32Array, size, 1, 0);
     const exact = tf.mul(x, w); // each pixel's exact contribution
     const reversed = tf.neg(exact);
-    const good = await deletionInsertion(model, x, exact, { steps: 16, insertionStart: 0 });
-    const bad = await deletionInsertion(model, x, reversed, { steps: 16, insertionStart: 0 });
+    const good = await deletionInsertion(model, x, exact, { curveSteps: 16, insertionStart: 0 });
+    const bad = await deletionInsertion(model, x, reversed, { curveSteps: 16, insertionStart: 0 });
     const [gd, bd, gi, bi] = await Promise.all([good.deletion.data(), bad.deletion.data(), good.insertion.data(), bad.insertion.data()]);
     for (let e = 0; e < N; e++) {
       expect(gd[e]).toBeLessThan(bd[e]);
@@ -216,8 +216,8 @@ describe('deletionInsertion', () => {
     const a = tf.tensor4d(seededValues(N * size, 62), [N, H, W, C]);
     const model = linearModel(seededValues(size, 63), size);
     const calls: [number, number][] = [];
-    const reference = await deletionInsertion(model, x, a, { steps: 6, batchSize: 1000 });
-    const chunked = await deletionInsertion(model, x, a, { steps: 6, batchSize: 5, onProgress: (d, t) => calls.push([d, t]) });
+    const reference = await deletionInsertion(model, x, a, { curveSteps: 6, batchSize: 1000 });
+    const chunked = await deletionInsertion(model, x, a, { curveSteps: 6, batchSize: 5, onProgress: (d, t) => calls.push([d, t]) });
     await expectClose(chunked.deletionCurve, reference.deletionCurve, 1e-6);
     await expectClose(chunked.insertionCurve, reference.insertionCurve, 1e-6);
     const total = 2 * N * 7;
@@ -226,7 +226,7 @@ describe('deletionInsertion', () => {
     expect(calls.every(([d], i) => d === Math.min((i + 1) * 5, total))).toBe(true);
     const controller = new AbortController();
     await expectRejectsWithoutLeak(
-      () => deletionInsertion(model, x, a, { steps: 6, batchSize: 4, signal: controller.signal, onProgress: (d) => d >= 8 && controller.abort() }),
+      () => deletionInsertion(model, x, a, { curveSteps: 6, batchSize: 4, signal: controller.signal, onProgress: (d) => d >= 8 && controller.abort() }),
       /aborted/,
     );
     [x, a, ...Object.values(reference), ...Object.values(chunked)].forEach((t) => t.dispose());
@@ -236,8 +236,8 @@ describe('deletionInsertion', () => {
     const x = tf.zeros([2, 4, 4, 3]);
     const a = tf.ones([2, 4, 4, 3]);
     const model = (v: tf.Tensor) => tf.reshape(tf.sum(v, [1, 2, 3]), [-1, 1]);
-    await expectRejectsWithoutLeak(() => deletionInsertion(model, x, a, { steps: 0 }), /options\.steps: expected an integer >= 1, got 0/);
-    await expectRejectsWithoutLeak(() => deletionInsertion(model, x, a, { steps: 2.5 }), /options\.steps/);
+    await expectRejectsWithoutLeak(() => deletionInsertion(model, x, a, { curveSteps: 0 }), /options\.curveSteps: expected an integer >= 1, got 0/);
+    await expectRejectsWithoutLeak(() => deletionInsertion(model, x, a, { curveSteps: 2.5 }), /options\.curveSteps/);
     const wrong = tf.ones([2, 4, 3, 3]);
     await expectRejectsWithoutLeak(() => deletionInsertion(model, x, wrong), /attribution: expected one of \[2, 4, 4\], \[2, 4, 4, 1\], \[2, 4, 4, 3\] for x of shape \[2, 4, 4, 3\], got \[2, 4, 3, 3\]/);
     const otherBatch = tf.ones([1, 4, 4, 3]);

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileGraphModel } from '../../src/attribution/lrp/graph-model';
 import { readGraph, type GraphDefNode } from '../../src/attribution/lrp/graph-model-source';
 import { forwardValues } from '../../src/attribution/lrp/propagate';
-import { composites, lrp, withBackendGapFixesSync } from '../../src/index';
+import { composites, lrp } from '../../src/index';
+import { withBackendGapFixesSync } from '../../src/advanced';
 import { loadHumanGraphModel, loadMobileNetV2GraphModel } from '../../examples/models/pretrained';
 import { expectClose, expectNoLeak } from '../helpers';
 

@@ -29,7 +29,7 @@ describe('mfpp', () => {
     for (let e = 0; e < 2; e++) {
       const image = tf.reshape(tf.slice(x, [e, 0, 0, 0], [1, H, W, 3]), [H, W, 3]);
       const pyramid = [];
-      for (let l = 0; l < levels; l++) pyramid.push(await slic(image, { segments: baseSegments * 2 ** l, compactness: 10, sigma: 1 }));
+      for (let l = 0; l < levels; l++) pyramid.push(await slic(image, { segments: baseSegments * 2 ** l, compactness: 10, smoothing: 1 }));
       image.dispose();
       for (let i = 0; i < masks; i++) {
         const { labels, count } = pyramid[Math.floor((i * levels) / masks)];
@@ -97,19 +97,19 @@ describe('mfpp', () => {
     const ones = tf.ones([1, H, W, 3]);
     const model = linearModel(ones);
     const calls: [number, number][] = [];
-    const map = await mfpp(model, x, { masks: 6, levels: 2, batchSize: 5, onProgress: (d, t) => calls.push([d, t]) });
+    const map = await mfpp(model, x, { samples: 6, levels: 2, batchSize: 5, onProgress: (d, t) => calls.push([d, t]) });
     map.dispose();
     expect(calls).toEqual([[5, 12], [10, 12], [12, 12]]);
     const controller = new AbortController();
     await expectRejectsWithoutLeak(
-      () => mfpp(model, x, { masks: 100, batchSize: 4, signal: controller.signal, onProgress: () => controller.abort() }),
+      () => mfpp(model, x, { samples: 100, batchSize: 4, signal: controller.signal, onProgress: () => controller.abort() }),
       /aborted/,
     );
     const vectors = tf.zeros([2, 5]);
-    await expectRejectsWithoutLeak(() => mfpp(model, vectors, { masks: 4 }), /x: expected a batch of images/);
+    await expectRejectsWithoutLeak(() => mfpp(model, vectors, { samples: 4 }), /x: expected a batch of images/);
     await expectRejectsWithoutLeak(() => mfpp(model, x, { dropProbability: 1 }), /options\.dropProbability/);
     await expectRejectsWithoutLeak(() => mfpp(model, x, { levels: 0 }), /options\.levels/);
-    await expectRejectsWithoutLeak(() => mfpp(model, x, { score: 'tanh' as never }), /options\.score: expected one of 'sigmoid', 'softmax', 'none'/);
+    await expectRejectsWithoutLeak(() => mfpp(model, x, { score: 'tanh' as never }), /options\.score: expected one of 'none', 'softmax', 'sigmoid', got "tanh"/);
     await expectRejectsWithoutLeak(() => mfpp(model, x, { resizeOffset: -1 }), /options\.resizeOffset/);
     [ones, vectors].forEach((t) => t.dispose());
   });

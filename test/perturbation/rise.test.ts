@@ -76,9 +76,9 @@ describe('rise', () => {
   it('is reproducible with a seed, independent of batchSize, and works on [N, H, W] input', async () => {
     const model = (v: tf.Tensor) => tf.reshape(tf.sum(tf.square(v), [1, 2]), [-1, 1]);
     const grey = tf.tensor3d(seededValues(2 * H * W, 6), [2, H, W]);
-    const a = await rise(model, grey, { masks: 40, seed: 9, batchSize: 7 });
-    const b = await rise(model, grey, { masks: 40, seed: 9, batchSize: 80 });
-    const c = await rise(model, grey, { masks: 40, seed: 10 });
+    const a = await rise(model, grey, { samples: 40, seed: 9, batchSize: 7 });
+    const b = await rise(model, grey, { samples: 40, seed: 9, batchSize: 80 });
+    const c = await rise(model, grey, { samples: 40, seed: 10 });
     expect(a.shape).toEqual([2, H, W]);
     await expectClose(a, b, 1e-6);
     expect(Array.from(await c.data())).not.toEqual(Array.from(await a.data()));
@@ -89,20 +89,20 @@ describe('rise', () => {
     const ones = tf.ones([1, H, W, 3]);
     const model = linearModel(ones);
     const calls: [number, number][] = [];
-    const map = await rise(model, x, { masks: 10, batchSize: 8, onProgress: (d, t) => calls.push([d, t]) });
+    const map = await rise(model, x, { samples: 10, batchSize: 8, onProgress: (d, t) => calls.push([d, t]) });
     map.dispose();
     expect(calls).toEqual([[8, 20], [16, 20], [20, 20]]);
     const controller = new AbortController();
     await expectRejectsWithoutLeak(
-      () => rise(model, x, { masks: 100, batchSize: 4, signal: controller.signal, onProgress: () => controller.abort() }),
+      () => rise(model, x, { samples: 100, batchSize: 4, signal: controller.signal, onProgress: () => controller.abort() }),
       /aborted/,
     );
     const vectors = tf.zeros([2, 5]);
-    await expectRejectsWithoutLeak(() => rise(model, vectors, { masks: 4 }), /x: expected a batch of images/);
-    await expectRejectsWithoutLeak(() => rise(model, x, { masks: 0 }), /options\.masks/);
+    await expectRejectsWithoutLeak(() => rise(model, vectors, { samples: 4 }), /x: expected a batch of images/);
+    await expectRejectsWithoutLeak(() => rise(model, x, { samples: 0 }), /options\.samples/);
     await expectRejectsWithoutLeak(() => rise(model, x, { keepProbability: 0 }), /options\.keepProbability/);
     await expectRejectsWithoutLeak(() => rise(model, x, { gridSize: 2.5 }), /options\.gridSize/);
-    await expectRejectsWithoutLeak(() => rise(model, x, { masks: 4, target: 3 }), /options\.target: index 3 is out of range/);
+    await expectRejectsWithoutLeak(() => rise(model, x, { samples: 4, target: 3 }), /options\.target: index 3 is out of range/);
     [ones, vectors].forEach((t) => t.dispose());
   });
 });

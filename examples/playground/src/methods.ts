@@ -10,7 +10,7 @@ import {
   COMPOSITE_NAMES,
   gradCam,
   gradientXInput,
-  guidedIntegratedGradients,
+  guidedBackpropIntegratedGradients,
   integratedGradients,
   integratedGradientsDelta,
   lrp,
@@ -105,7 +105,7 @@ export const METHODS: Method[] = [
     about: 'Smilkov et al. 2017, Adebayo et al. 2018: a base method averaged (or its variance) over noisy copies.',
     controls: [
       { key: 'kind', label: 'kind', kind: 'select', default: 'smoothgrad', options: [...NOISE_TUNNEL_KINDS] },
-      { key: 'base', label: 'base method', kind: 'select', default: 'saliency', options: ['saliency', 'gradientXInput', 'integratedGradients', 'guidedIntegratedGradients'] },
+      { key: 'base', label: 'base method', kind: 'select', default: 'saliency', options: ['saliency', 'gradientXInput', 'integratedGradients', 'guidedBackpropIntegratedGradients'] },
       { key: 'samples', label: 'samples', kind: 'number', default: 25, min: 1, max: 1000, step: 1 },
       { key: 'noiseLevel', label: 'noise (fraction of range)', kind: 'number', default: 0.15, min: 0, max: 1, step: 0.01 },
       seed,
@@ -115,7 +115,7 @@ export const METHODS: Method[] = [
         ...common,
         target,
         kind: str<NoiseTunnelKind>(v, 'kind'),
-        method: str<'saliency' | 'gradientXInput' | 'integratedGradients' | 'guidedIntegratedGradients'>(v, 'base'),
+        method: str<'saliency' | 'gradientXInput' | 'integratedGradients' | 'guidedBackpropIntegratedGradients'>(v, 'base'),
         samples: num(v, 'samples'),
         noiseLevel: num(v, 'noiseLevel'),
         seed: num(v, 'seed'),
@@ -131,7 +131,7 @@ export const METHODS: Method[] = [
       seed,
     ],
     run: ({ model, x, target, common }, v) =>
-      smoothTaylor(model, x, { ...common, target, roots: num(v, 'roots'), noiseScale: num(v, 'noiseScale'), seed: num(v, 'seed') }),
+      smoothTaylor(model, x, { ...common, target, samples: num(v, 'roots'), stdev: num(v, 'noiseScale'), seed: num(v, 'seed') }),
   },
   {
     id: 'adaptiveSmoothTaylor',
@@ -143,17 +143,17 @@ export const METHODS: Method[] = [
       seed,
     ],
     run: async ({ model, x, target, common }, v) => {
-      const result = await adaptiveSmoothTaylor(model, x, { ...common, target, roots: num(v, 'roots'), maxIterations: num(v, 'maxIterations'), seed: num(v, 'seed') });
+      const result = await adaptiveSmoothTaylor(model, x, { ...common, target, samples: num(v, 'roots'), maxIterations: num(v, 'maxIterations'), seed: num(v, 'seed') });
       return result.attribution;
     },
   },
   {
-    id: 'guidedIntegratedGradients',
+    id: 'guidedBackpropIntegratedGradients',
     label: 'Guided IG',
     about: 'IG through guided-backprop ReLUs (positive gradients only).',
     controls: [steps, quadrature],
     run: ({ model, x, target, common }, v) =>
-      guidedIntegratedGradients(model, x, { ...common, target, steps: num(v, 'steps'), method: str<QuadratureMethod>(v, 'method') }),
+      guidedBackpropIntegratedGradients(model, x, { ...common, target, steps: num(v, 'steps'), method: str<QuadratureMethod>(v, 'method') }),
   },
   {
     id: 'lrp',
@@ -215,7 +215,7 @@ export const METHODS: Method[] = [
       seed,
     ],
     run: ({ model, x, target, common }, v) =>
-      rise(model, x, { ...common, target, masks: num(v, 'masks'), gridSize: num(v, 'gridSize'), keepProbability: num(v, 'keepProbability'), seed: num(v, 'seed') }),
+      rise(model, x, { ...common, target, samples: num(v, 'masks'), gridSize: num(v, 'gridSize'), keepProbability: num(v, 'keepProbability'), seed: num(v, 'seed') }),
   },
   {
     id: 'mfpp',
@@ -233,7 +233,7 @@ export const METHODS: Method[] = [
       mfpp(model, x, {
         ...common,
         target,
-        masks: num(v, 'masks'),
+        samples: num(v, 'masks'),
         levels: num(v, 'levels'),
         baseSegments: num(v, 'baseSegments'),
         dropProbability: num(v, 'dropProbability'),

@@ -31,7 +31,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { scopeGradient, type GradientOverride, type GradientRule } from '../../core/backend-gaps';
+import { scopeGradient, type GradientOverride, type GradientDefinition } from '../../core/backend-gaps';
 import { GlassboxModelError } from '../../core/errors';
 
 /** Below this `|z − z₀|`, a rule uses the ordinary gradient instead of the difference quotient. */
@@ -114,7 +114,7 @@ function rescaled(kernelName: string): GradientOverride {
       const ordinaryInputs = original.inputsToSave ?? [];
       const savedInputs = ['x', ...ordinaryInputs.filter((name) => name !== 'x')];
       const ordinarySavesOutput = (original.outputsToSave ?? []).some(Boolean);
-      const rule: GradientRule = {
+      const rule: GradientDefinition = {
         inputsToSave: savedInputs,
         outputsToSave: [true],
         gradFunc: (dy, saved, attrs) => {

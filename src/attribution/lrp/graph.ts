@@ -37,7 +37,7 @@ export function compileProgram(model: tfl.LayersModel, options: CompileOptions):
   return finishProgram(draft, { composite: options.composite, canonizers });
 }
 
-/** The slot holding the output of layer (or graph node) `name`, validated for `relevanceAt`. */
+/** The slot holding the output of layer (or graph node) `name`, validated for `lrp`'s `layer` option. */
 export function layerSlot(program: Program, name: string, argument: string): number {
   const slots = program.layerOutputs.get(name);
   if (!slots) {

@@ -2,14 +2,10 @@
 export { lrp, type LrpModel, type LrpOptions } from './lrp';
 export {
   rules,
-  isRule,
-  divideStabilized,
-  keepInput,
-  keepParameters,
   type Rule,
   type BasicRule,
   type PassRule,
-  type GradientRule,
+  type GradientDefinition,
   type ProductRule,
   type InputModifier,
   type ParameterModifier,

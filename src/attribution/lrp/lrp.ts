@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { withBackendGapFixesSync } from '../../core/backend-gaps';
 import { forEachChunk } from '../../core/chunks';
+import { renamedOption } from '../../core/deprecation';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import { inputGradient } from '../../core/input-gradient';
 import type { MemoryProbe } from '../../core/memory-budget';
@@ -62,6 +63,8 @@ export interface LrpOptions extends CommonOptions {
    * Return the relevance at the output of this layer (or graph node, by name) instead of at the input:
    * shaped like that output, `[N, ...]`. The layer must be called once in the model.
    */
+  layer?: string;
+  /** @deprecated Renamed `layer` (as in the CAMs and the layer attributions); removed in the next release. */
   relevanceAt?: string;
   /**
    * Seed of the call's row context (see `withRowContext`): stochastic layers such as `SpatialShuffle`
@@ -80,6 +83,7 @@ const LRP_KEYS = optionKeys<LrpOptions>()(
   'canonize',
   'layerRules',
   'startFrom',
+  'layer',
   'relevanceAt',
   'seed',
   ...COMMON_OPTION_KEYS,
@@ -88,13 +92,13 @@ const LRP_KEYS = optionKeys<LrpOptions>()(
 /**
  * Layer-wise Relevance Propagation. Relevance starts at the explained output and flows back layer by
  * layer, each layer applying the rule its composite gives it; the result is shaped like `x` (or like
- * the output of `options.relevanceAt`). A final softmax or sigmoid is left out: LRP explains the score
+ * the output of `options.layer`). A final softmax or sigmoid is left out: LRP explains the score
  * before it (the logit), as Zennit and Captum do, so relevance keeps the sign of each contribution.
  *
  * `model` is a tfjs LayersModel or a converted GraphModel (`tf.loadGraphModel`), whose graph is
  * compiled op by op (see `registerLrpOp` for ops LRP does not know). For a model with several inputs,
  * pass one tensor per input (`x: tf.Tensor[]`, batch first) and get one relevance tensor per input
- * (with `relevanceAt`, an array holding that one tensor).
+ * (with `layer`, an array holding that one tensor).
  *
  * The rules run as plain tfjs ops, batched, on the active backend; the model and its weights are not
  * changed (BatchNorm merging works on copies).
@@ -125,14 +129,15 @@ export async function lrp(model: LrpModel, x: tf.Tensor | readonly tf.Tensor[], 
     const canonizers = resolveCanonizers(options.canonize);
     const startFrom = options.startFrom ?? 'score';
     assertOneOf(startFrom, 'options.startFrom', ['score', 'one'] as const);
-    if (options.relevanceAt !== undefined && typeof options.relevanceAt !== 'string') {
-      throw new GlassboxArgumentError('options.relevanceAt', `expected a layer name, got ${describeValue(options.relevanceAt)}`);
+    const layer = renamedOption<string>(options, 'layer', 'relevanceAt');
+    if (layer !== undefined && typeof layer !== 'string') {
+      throw new GlassboxArgumentError('options.layer', `expected a layer name, got ${describeValue(layer)}`);
     }
     const program = graphModel
       ? await compileGraphModel(model, { composite, canonize: canonizers })
       : compileProgram(model as tfl.LayersModel, { composite, canonize: canonizers });
     try {
-      const slots = options.relevanceAt === undefined ? program.inputs : [layerSlot(program, options.relevanceAt, 'options.relevanceAt')];
+      const slots = layer === undefined ? program.inputs : [layerSlot(program, layer, 'options.layer')];
       const parts: tf.Tensor[][] = slots.map(() => []);
       try {
         // Each chunk is one synchronous scope: the backend-gap fixes and the row context exist only while it runs.

@@ -12,6 +12,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { renamedOption } from '../../core/deprecation';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import { assertNumberInRange } from '../../core/validate';
 
@@ -28,12 +29,17 @@ export type Reducer = (inputs: readonly tf.Tensor[], gradients: readonly (tf.Ten
 
 /** A rule made of branches (see the module description). */
 export interface BasicRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'basic';
   /** Name shown in error messages, e.g. `'epsilon(0.25)'`. */
   readonly name: string;
+  /** One input modifier per branch (as many as `parameterModifiers`). */
   readonly inputModifiers: readonly InputModifier[];
+  /** One parameter modifier per branch. */
   readonly parameterModifiers: readonly ParameterModifier[];
+  /** The gradient of each branch from the output relevance and the branch outputs `z_k`. */
   readonly gradientMapper: GradientMapper;
+  /** The input relevance from the branch inputs `x_k` and their vector–Jacobian products `v_k`. */
   readonly reducer: Reducer;
 }
 
@@ -43,7 +49,9 @@ export interface BasicRule {
  * the extra axes.
  */
 export interface PassRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'pass';
+  /** Name shown in error messages. */
   readonly name: 'pass';
 }
 
@@ -52,20 +60,24 @@ export interface PassRule {
  * inputs, the signals, share it.
  */
 export interface ProductRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'product';
+  /** Name shown in error messages. */
   readonly name: 'signalTakeAll';
   /** ε of the stabiliser `s(z)`. */
   readonly stabilizer: number;
 }
 
 /** The plain gradient: relevance is routed like a gradient (max pooling, reshapes, concatenation). */
-export interface GradientRule {
+export interface GradientDefinition {
+  /** Tells the rule kinds apart. */
   readonly kind: 'gradient';
+  /** Name shown in error messages. */
   readonly name: 'gradient';
 }
 
 /** An LRP rule: attach one to a layer through a composite. */
-export type Rule = BasicRule | PassRule | GradientRule | ProductRule;
+export type Rule = BasicRule | PassRule | GradientDefinition | ProductRule;
 
 /** Is `value` a {@link Rule}? */
 export function isRule(value: unknown): value is Rule {
@@ -117,9 +129,10 @@ const positiveWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? t
 /** `W⁻`, bias 0. */
 const negativeWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : negative(p));
 
-function stabilizerOption(value: number | undefined, argument: string): number {
-  const epsilon = value ?? DEFAULT_STABILIZER;
-  assertNumberInRange(epsilon, argument, { min: 0 });
+/** ε of a rule: `epsilon` (or its former name `stabilizer`), default 1e−6, ≥ 0. */
+function stabilizerOption(options: StabilizerOptions | undefined): number {
+  const epsilon = renamedOption<number>(options, 'epsilon', 'stabilizer', 'rule options') ?? DEFAULT_STABILIZER;
+  assertNumberInRange(epsilon, 'epsilon', { min: 0 });
   return epsilon;
 }
 
@@ -129,7 +142,9 @@ function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Ten
 
 /** Options of the rules whose only setting is the stabiliser ε. */
 export interface StabilizerOptions {
-  /** ε in `s(z) = z + ε·sign(z)`. Default 1e−6. */
+  /** ε in `s(z) = z + ε·sign(z)`, the same ε in every rule. Default 1e−6. */
+  epsilon?: number;
+  /** @deprecated Renamed `epsilon` (one name for the stabiliser in every rule); removed in the next release. */
   stabilizer?: number;
 }
 
@@ -137,8 +152,8 @@ export interface StabilizerOptions {
  * Epsilon rule (LRP-ε; ε = 0 is LRP-0): `R_in = x ⊙ Wᵀ[R / s(z)]`, `z = Wx + b` (the bias is part of `z`).
  * Bach et al. 2015.
  */
-function epsilon(options: { epsilon?: number } = {}): BasicRule {
-  const eps = stabilizerOption(options.epsilon, 'epsilon');
+function epsilon(options: StabilizerOptions = {}): BasicRule {
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: `epsilon(${eps})`,
@@ -154,7 +169,7 @@ function epsilon(options: { epsilon?: number } = {}): BasicRule {
  * for Add every summand receives its share `x_k ⊙ R / s(Σ x)`.
  */
 function norm(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return { ...epsilon({ epsilon: eps }), name: 'norm' };
 }
 
@@ -163,7 +178,7 @@ function norm(options: StabilizerOptions = {}): BasicRule {
  * `R_in = x⁺ ⊙ W⁺ᵀ r + x⁻ ⊙ W⁻ᵀ r`, `r = R / s(z⁺)`.
  */
 function zPlus(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'zPlus',
@@ -197,7 +212,7 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
   if (Math.abs(alpha - beta - 1) > 1e-9) {
     throw new GlassboxArgumentError('alpha', `alpha − beta must be 1 (conservation), got alpha = ${alpha}, beta = ${beta}`);
   }
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: `alphaBeta(${alpha}, ${beta})`,
@@ -228,7 +243,7 @@ export interface GammaOptions extends StabilizerOptions {
 function gamma(options: GammaOptions = {}): BasicRule {
   const g = options.gamma ?? 0.25;
   assertNumberInRange(g, 'gamma', { min: 0 });
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   const plus: ParameterModifier = (p) => tf.add(p, tf.mul(positive(p), g));
   const minus: ParameterModifier = (p) => tf.add(p, tf.mul(negative(p), g));
   const plusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : plus(p, role));
@@ -249,7 +264,7 @@ function gamma(options: GammaOptions = {}): BasicRule {
 
 /** Flat rule (Lapuschkin et al. 2019): inputs and weights ones, bias 0: `R_in = 1ᵀ[R / s(n)]`, `n` the receptive-field size. */
 function flat(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'flat',
@@ -262,7 +277,7 @@ function flat(options: StabilizerOptions = {}): BasicRule {
 
 /** WSquare rule (Montavon et al. 2017): `R_in = (W²)ᵀ [R / s(W²·1 + b²)]`. */
 function wSquare(options: StabilizerOptions = {}): BasicRule {
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'wSquare',
@@ -296,7 +311,7 @@ function zBox(options: ZBoxOptions): BasicRule {
   const low = boundModifier(options.low, 'low');
   const high = boundModifier(options.high, 'high');
   assertOrderedBounds(options.low, options.high);
-  const eps = stabilizerOption(options.stabilizer, 'stabilizer');
+  const eps = stabilizerOption(options);
   return {
     kind: 'basic',
     name: 'zBox',
@@ -370,7 +385,7 @@ function pass(): PassRule {
 }
 
 /** Plain gradient (winner-takes-all for max pooling; routing for reshapes, padding, concatenation). */
-function gradient(): GradientRule {
+function gradient(): GradientDefinition {
   return { kind: 'gradient', name: 'gradient' };
 }
 
@@ -387,7 +402,7 @@ function gradient(): GradientRule {
  * each signal. When every input is marked as a gate, all count as signals.
  */
 function signalTakeAll(options: StabilizerOptions = {}): ProductRule {
-  return { kind: 'product', name: 'signalTakeAll', stabilizer: stabilizerOption(options.stabilizer, 'stabilizer') };
+  return { kind: 'product', name: 'signalTakeAll', stabilizer: stabilizerOption(options) };
 }
 
 /**
@@ -395,4 +410,27 @@ function signalTakeAll(options: StabilizerOptions = {}): ProductRule {
  * `composites.custom({ kinds: { conv: rules.gamma({ gamma: 0.5 }) } })` or
  * `lrp(model, x, { layerRules: { byName: { logits: rules.epsilon({ epsilon: 0.1 }) } } })`.
  */
-export const rules = { epsilon, zPlus, alphaBeta, gamma, flat, wSquare, zBox, norm, pass, gradient, signalTakeAll };
+export const rules = {
+  /** Epsilon (LRP-ε; `epsilon: 0` is LRP-0), for Dense and convolutions. */
+  epsilon,
+  /** ZPlus (z⁺): positive contributions only, for convolutions of ReLU networks. */
+  zPlus,
+  /** AlphaBeta(α, β), α − β = 1 (default α = 2, β = 1): positive and negative contributions weighted apart. */
+  alphaBeta,
+  /** Generalised Gamma (default γ = 0.25): favours contributions of the output's sign. */
+  gamma,
+  /** Flat: relevance spread evenly over the receptive field (for the first layer). */
+  flat,
+  /** WSquare: relevance by squared weights, independent of the input (for the first layer). */
+  wSquare,
+  /** ZBox (z^B) for the input layer of data bounded by `low` and `high`. */
+  zBox,
+  /** Norm, for parameter-free linear steps (sums, average pooling, LayerNormalization). */
+  norm,
+  /** Pass: the output relevance goes to the input unchanged (activations, BatchNorm, embeddings). */
+  pass,
+  /** The plain gradient (max pooling, reshapes, concatenation). */
+  gradient,
+  /** SignalTakeAll, for products: gates get nothing, signals share the relevance. */
+  signalTakeAll,
+};

@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelLike } from '../../core/model';
+import { renamedOption } from '../../core/deprecation';
 import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
@@ -24,13 +25,15 @@ import { assertInteger, assertNumberInRange, assertOneOf } from '../../core/vali
 import { assertImageBatch, maskedScoreSaliency } from './mask-estimator';
 import { seededInteger, seededUniforms } from './mask-random';
 import { shiftedUpsampleInto } from './shifted-upsample';
-import { scoredEvaluator, type ScoreTransform } from '../../core/score-transform';
+import { SCORE_TRANSFORMS, scoredEvaluator, type ScoreTransform } from '../../core/score-transform';
 import { slicPixels, type Superpixels } from './superpixels';
 
-/** How the model output is turned into the score that weights each mask. */
-export const MFPP_SCORES = ['sigmoid', 'softmax', 'none'] as const;
-/** A score transform of {@link mfpp}. */
-export type MfppScore = (typeof MFPP_SCORES)[number] & ScoreTransform;
+/**
+ * @deprecated The score transforms are {@link SCORE_TRANSFORMS} for every method; removed in the next release.
+ */
+export const MFPP_SCORES = SCORE_TRANSFORMS;
+/** @deprecated Use {@link ScoreTransform}; removed in the next release. */
+export type MfppScore = ScoreTransform;
 
 /** Options of {@link mfpp}. */
 export interface MfppOptions extends CommonOptions {
@@ -39,7 +42,7 @@ export interface MfppOptions extends CommonOptions {
    * 8000–20000 with PyTorch on a GPU, we default lower because each mask costs one forward pass in the
    * browser; the sampling error shrinks as `1/√N`).
    */
-  masks?: number;
+  samples?: number;
   /** Pyramid levels (default 5). */
   levels?: number;
   /** SLIC segments requested at level 0; level `l` asks for `baseSegments · 2^l` (default 50). */
@@ -53,7 +56,7 @@ export interface MfppOptions extends CommonOptions {
    * (default, the authors' choice for logits), `'softmax'` (over the last axis), or `'none'` (the output
    * as it is; use it for models that already output probabilities).
    */
-  score?: MfppScore;
+  score?: ScoreTransform;
   /**
    * Fragment masks are upsampled to `(1 + resizeOffset)` times the image size and cropped back at a
    * random offset in `[0, resizeOffset · size]` (default 2.0, as the authors). 0 keeps the fragment
@@ -62,11 +65,16 @@ export interface MfppOptions extends CommonOptions {
   resizeOffset?: number;
   /** SLIC compactness (default 10). */
   compactness?: number;
-  /** SLIC pre-smoothing σ in pixels (default 1). */
+  /** SLIC pre-smoothing: the standard deviation of its Gaussian blur, in pixels (default 1). */
+  smoothing?: number;
+  /** @deprecated Renamed `samples` (one name for sample counts across methods); removed in the next release. */
+  masks?: number;
+  /** @deprecated Renamed `smoothing` (`sigma` is the noise σ elsewhere); removed in the next release. */
   sigma?: number;
 }
 
 const MFPP_KEYS = optionKeys<MfppOptions>()(
+  'samples',
   'masks',
   'levels',
   'baseSegments',
@@ -75,6 +83,7 @@ const MFPP_KEYS = optionKeys<MfppOptions>()(
   'score',
   'resizeOffset',
   'compactness',
+  'smoothing',
   'sigma',
   ...COMMON_OPTION_KEYS,
 );
@@ -84,22 +93,22 @@ const MFPP_KEYS = optionKeys<MfppOptions>()(
  * the per-pixel map is repeated over the channels). Only forward passes are used. The segmentation
  * runs once per image and level; `onProgress` counts masked forward passes.
  * @example
- * const map = await mfpp(model, images, { target: 281, masks: 4000, seed: 1, score: 'softmax' });
+ * const map = await mfpp(model, images, { target: 281, samples: 4000, seed: 1, score: 'softmax' });
  */
 export async function mfpp(model: ModelLike, x: tf.Tensor, options: MfppOptions = {}): Promise<tf.Tensor> {
   const call = await prepareCall(model, x, options, { keys: MFPP_KEYS, gradients: false });
   try {
-    const masks = options.masks ?? 2000;
+    const masks = renamedOption<number>(options, 'samples', 'masks') ?? 2000;
     const levels = options.levels ?? 5;
     const baseSegments = options.baseSegments ?? 50;
     const dropProbability = options.dropProbability ?? 0.5;
     const score = options.score ?? 'sigmoid';
     const resizeOffset = options.resizeOffset ?? 2;
-    assertInteger(masks, 'options.masks', 1);
+    assertInteger(masks, 'options.samples', 1);
     assertInteger(levels, 'options.levels', 1);
     assertInteger(baseSegments, 'options.baseSegments', 1);
     assertNumberInRange(dropProbability, 'options.dropProbability', { min: 0, max: 1, maxExclusive: true });
-    assertOneOf(score, 'options.score', MFPP_SCORES);
+    assertOneOf(score, 'options.score', SCORE_TRANSFORMS);
     assertNumberInRange(resizeOffset, 'options.resizeOffset', { min: 0 });
     const seed = call.seed;
     const input = call.single('mfpp');
@@ -146,7 +155,7 @@ export async function segmentPyramid(
   images: tf.Tensor,
   levels: number,
   baseSegments: number,
-  options: { compactness?: number; sigma?: number } = {},
+  options: { compactness?: number; smoothing?: number; sigma?: number } = {},
 ): Promise<Superpixels[][]> {
   const [count, height, width, channels = 1] = images.shape;
   const data = await images.data();
@@ -157,7 +166,7 @@ export async function segmentPyramid(
       slicPixels(image, {
         segments: baseSegments * 2 ** level,
         compactness: options.compactness ?? 10,
-        sigma: options.sigma ?? 1,
+        smoothing: renamedOption<number>(options, 'smoothing', 'sigma') ?? 1,
       }),
     );
   });

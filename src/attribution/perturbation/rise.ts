@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelLike } from '../../core/model';
+import { renamedOption } from '../../core/deprecation';
 import { optionKeys } from '../../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
@@ -25,30 +26,32 @@ export interface RiseOptions extends CommonOptions {
    * mask costs one forward pass, and 2000 keep an ImageNet-size call in the tens of seconds in a
    * browser; the sampling error of the map shrinks as `1/√N`).
    */
-  masks?: number;
+  samples?: number;
   /** Cells per side `s` of the low-resolution grid (default 8). */
   gridSize?: number;
   /** Probability `p` that a cell is kept (default 0.5). */
   keepProbability?: number;
   /** Seed of the masks: the same seed gives the same masks on every backend and for every `batchSize`. */
   seed?: number;
+  /** @deprecated Renamed `samples` (one name for sample counts across methods); removed in the next release. */
+  masks?: number;
 }
 
-const RISE_KEYS = optionKeys<RiseOptions>()('masks', 'gridSize', 'keepProbability', 'seed', ...COMMON_OPTION_KEYS);
+const RISE_KEYS = optionKeys<RiseOptions>()('samples', 'masks', 'gridSize', 'keepProbability', 'seed', ...COMMON_OPTION_KEYS);
 
 /**
  * RISE saliency of the target score, shaped like `x` (an image batch `[N, H, W]` or `[N, H, W, C]`;
  * the per-pixel map is repeated over the channels). All examples share the same masks.
  * @example
- * const map = await rise(model, images, { target: 281, masks: 4000, seed: 1, batchSize: 64 });
+ * const map = await rise(model, images, { target: 281, samples: 4000, seed: 1, batchSize: 64 });
  */
 export async function rise(model: ModelLike, x: tf.Tensor, options: RiseOptions = {}): Promise<tf.Tensor> {
   const call = await prepareCall(model, x, options, { keys: RISE_KEYS, gradients: false });
   try {
-    const masks = options.masks ?? 2000;
+    const masks = renamedOption<number>(options, 'samples', 'masks') ?? 2000;
     const gridSize = options.gridSize ?? 8;
     const keepProbability = options.keepProbability ?? 0.5;
-    assertInteger(masks, 'options.masks', 1);
+    assertInteger(masks, 'options.samples', 1);
     assertInteger(gridSize, 'options.gridSize', 1);
     assertNumberInRange(keepProbability, 'options.keepProbability', { min: 0, max: 1, minExclusive: true });
     const seed = call.seed;

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
+import { renamedOption } from '../../core/deprecation';
 import { assertInteger, assertNumberInRange } from '../../core/validate';
 
 /** Options of {@link slic}. */
@@ -21,9 +22,11 @@ export interface SlicOptions {
   /**
    * Standard deviation in pixels of the Gaussian smoothing applied first (default 0: none; MFPP uses 1).
    * Smoothing turns sharp edges into bands of mixed colour, which SLIC gives thin segments of their own
-   * that connectivity enforcement then merges away: on images with sharp edges, σ > 0 gives fewer
-   * segments than requested.
+   * that connectivity enforcement then merges away: on images with sharp edges, smoothing > 0 gives
+   * fewer segments than requested. (scikit-image calls it `sigma`.)
    */
+  smoothing?: number;
+  /** @deprecated Renamed `smoothing` (`sigma` is the noise σ elsewhere); removed in the next release. */
   sigma?: number;
   /** k-means iterations (default 10, as scikit-image). */
   iterations?: number;
@@ -66,7 +69,7 @@ export interface Superpixels {
  * CIELAB, as scikit-image does; other channel counts are scaled to [0, 100], the range of CIELAB's L,
  * so the same compactness means the same for grey and colour images.
  * @example
- * const { labels, count } = await slic(image, { segments: 200, compactness: 10, sigma: 1 });
+ * const { labels, count } = await slic(image, { segments: 200, compactness: 10, smoothing: 1 });
  */
 export async function slic(image: tf.Tensor | PixelArray, options: SlicOptions = {}): Promise<Superpixels> {
   if (image instanceof tf.Tensor) {
@@ -85,12 +88,12 @@ export function slicPixels(image: PixelArray, options: SlicOptions = {}): Superp
   const { height, width, channels } = validateImage(image);
   const segments = options.segments ?? 100;
   const compactness = options.compactness ?? 10;
-  const sigma = options.sigma ?? 0;
+  const sigma = renamedOption<number>(options, 'smoothing', 'sigma') ?? 0;
   const iterations = options.iterations ?? 10;
   const minSizeFactor = options.minSizeFactor ?? 0.5;
   assertInteger(segments, 'options.segments', 1);
   assertNumberInRange(compactness, 'options.compactness', { min: 0, minExclusive: true });
-  assertNumberInRange(sigma, 'options.sigma', { min: 0 });
+  assertNumberInRange(sigma, 'options.smoothing', { min: 0 });
   assertInteger(iterations, 'options.iterations', 1);
   assertNumberInRange(minSizeFactor, 'options.minSizeFactor', { min: 0, max: 1 });
 

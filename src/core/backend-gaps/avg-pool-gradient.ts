@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientRule } from './gradient-overrides';
+import type { GradientDefinition } from './gradient-overrides';
 
 /**
  * How many real (not padded) input cells each window reads along one axis: window `o` starts at
@@ -24,7 +24,7 @@ function realCellsPerWindow(count: number, size: number, filter: number, stride:
  * the factor is an outer product computed once per call; pools whose windows all lie inside the input
  * (`'valid'`) keep tfjs's gradient untouched.
  */
-export function exactAvgPoolGradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+export function exactAvgPoolGradient(original: tf.GradConfig | undefined): GradientDefinition | undefined {
   if (original === undefined) return undefined;
   return {
     ...original,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientRule } from './gradient-overrides';
+import type { GradientDefinition } from './gradient-overrides';
 import { derivedFromConstants } from './scope-context';
 
 /** Sums a gradient shaped like the broadcast result back onto an input of shape `shape`. */
@@ -19,7 +19,7 @@ function reducedTo(gradient: tf.Tensor, shape: number[]): tf.Tensor {
  * A missing scale counts as 1 (tfjs's own convention). The factor `γ·s` of a model's constant
  * parameters is computed once per call when the scope has a {@link KernelCache}.
  */
-export const BATCH_NORM_GRADIENT: GradientRule = {
+export const BATCH_NORM_GRADIENT: GradientDefinition = {
   inputsToSave: ['x', 'mean', 'variance', 'scale', 'offset'],
   gradFunc: (dy, saved, attrs) => {
     const [x, mean, variance, scale, offset] = saved as (tf.Tensor | undefined)[] as [

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientRule } from './gradient-overrides';
+import type { GradientDefinition } from './gradient-overrides';
 
 /**
  * Backends whose comparison, logical and select kernels are several times slower than their
@@ -17,7 +17,7 @@ const ARITHMETIC_MASKS = new Set(['wasm']);
  * - elsewhere `where(x = y, dy, 0)`: one comparison fewer than tfjs's (1.7× faster on tfjs-backend-cpu).
  * Both equal tfjs's gradient for finite values (a NaN input gets NaN in the arithmetic form, 0 in tfjs's).
  */
-export function clipByValueGradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+export function clipByValueGradient(original: tf.GradConfig | undefined): GradientDefinition | undefined {
   if (original === undefined) return undefined;
   return {
     inputsToSave: ['x'],
@@ -37,7 +37,7 @@ export function clipByValueGradient(original: tf.GradConfig | undefined): Gradie
  * {@link clipByValueGradient}) the mask is `step(x) − step(x − 6)` (`1[x > 0] − 1[x > 6]`), exact for
  * finite values; elsewhere tfjs's own gradient is kept.
  */
-export function relu6Gradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+export function relu6Gradient(original: tf.GradConfig | undefined): GradientDefinition | undefined {
   if (original === undefined) return undefined;
   return {
     ...original,
@@ -53,7 +53,7 @@ export function relu6Gradient(original: tf.GradConfig | undefined): GradientRule
  * The gradient of `Relu`, `dx = dy · step(x)` (`step(x) = 1[x > 0]`): tfjs's own without its cast of
  * `step(x)` to float32, which it already is for float input (one kernel call fewer per ReLU).
  */
-export function reluGradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+export function reluGradient(original: tf.GradConfig | undefined): GradientDefinition | undefined {
   if (original === undefined) return undefined;
   return {
     inputsToSave: ['x'],

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientRule } from './gradient-overrides';
+import type { GradientDefinition } from './gradient-overrides';
 
 /**
  * Kernels whose output is piecewise constant in their inputs (comparisons, logical operations, boolean
@@ -41,7 +41,7 @@ const INPUTS: Record<(typeof PIECEWISE_CONSTANT_KERNELS)[number], string[]> = {
  * gradient; a kernel that has one keeps it.
  */
 export function zeroGradient(kernelName: (typeof PIECEWISE_CONSTANT_KERNELS)[number]) {
-  return (original: tf.GradConfig | undefined): GradientRule | undefined => {
+  return (original: tf.GradConfig | undefined): GradientDefinition | undefined => {
     if (original !== undefined) return undefined;
     const inputs = INPUTS[kernelName];
     return {

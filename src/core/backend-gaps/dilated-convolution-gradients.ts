@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dInputGradient } from './conv2d-backprop-input';
 import { depthwiseInfo, depthwiseInputGradient } from './depthwise-backprop-input';
 import { conv2dFilterGradient, depthwiseFilterGradient } from './filter-gradients';
-import type { GradientRule } from './gradient-overrides';
+import type { GradientDefinition } from './gradient-overrides';
 
 /**
  * Gradients of dilated (atrous) convolutions. tfjs 4.22's gradients of `Conv2D` and
@@ -17,7 +17,7 @@ import type { GradientRule } from './gradient-overrides';
  * not fusable) differentiates through its own closure, which asserts dilation 1 and which no registry
  * entry reaches: run such layers unfused ({@link unfusedConvolutionCall}).
  */
-export function dilatedConv2dGradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+export function dilatedConv2dGradient(original: tf.GradConfig | undefined): GradientDefinition | undefined {
   if (original === undefined) return undefined;
   return {
     ...original,
@@ -35,7 +35,7 @@ export function dilatedConv2dGradient(original: tf.GradConfig | undefined): Grad
 }
 
 /** `DepthwiseConv2dNative`'s gradient for every dilation (see {@link dilatedConv2dGradient}). */
-export function dilatedDepthwiseGradient(original: tf.GradConfig | undefined): GradientRule | undefined {
+export function dilatedDepthwiseGradient(original: tf.GradConfig | undefined): GradientDefinition | undefined {
   if (original === undefined) return undefined;
   return {
     ...original,

@@ -3,7 +3,7 @@ import { describeValue, GlassboxArgumentError } from '../errors';
 import type { GradientFix } from './registry-slots';
 
 /** A kernel's gradient as tfjs's gradient registry holds it, without the kernel's name. */
-export type GradientRule = Omit<tf.GradConfig, 'kernelName'>;
+export type GradientDefinition = Omit<tf.GradConfig, 'kernelName'>;
 
 /**
  * Replaces the gradient of one kernel for the duration of a synchronous scope
@@ -25,7 +25,7 @@ export interface GradientOverride {
   /** The kernel whose gradient is replaced, e.g. `'Relu'` (tfjs exports the names: `tf.Relu`). */
   readonly kernelName: string;
   /** Builds the replacement from the original registered gradient. */
-  readonly gradient: (original: tf.GradConfig | undefined) => GradientRule | undefined;
+  readonly gradient: (original: tf.GradConfig | undefined) => GradientDefinition | undefined;
 }
 
 /** A caller's override outranks the library's own gradient fixes for the same kernel. */
@@ -34,7 +34,7 @@ const OVERRIDE_PRIORITY = 10;
 /** A library gradient fix: `build` gets the original gradient and returns the rule (undefined: keep it). */
 export function gradientFix(
   kernelName: string,
-  build: (original: tf.GradConfig | undefined) => GradientRule | undefined,
+  build: (original: tf.GradConfig | undefined) => GradientDefinition | undefined,
 ): GradientFix {
   return { kernelName, priority: 0, install: (original) => installed(kernelName, build(original)) };
 }
@@ -52,7 +52,7 @@ export function overrideFix(override: GradientOverride): GradientFix {
   };
 }
 
-function installed(kernelName: string, rule: GradientRule | undefined): { config: tf.GradConfig } | undefined {
+function installed(kernelName: string, rule: GradientDefinition | undefined): { config: tf.GradConfig } | undefined {
   return rule === undefined ? undefined : { config: { ...rule, kernelName } };
 }
 

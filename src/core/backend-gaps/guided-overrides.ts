@@ -17,14 +17,14 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientOverride, GradientRule } from './gradient-overrides';
+import type { GradientOverride, GradientDefinition } from './gradient-overrides';
 
 /** `1[x ≤ 6]` as float32. */
 const belowSix = (x: tf.Tensor): tf.Tensor => tf.cast(tf.lessEqual(x, 6), 'float32');
 
 /** A rule reading the kernel's input `x`: `dx = rule(dy, x)`. */
 function onInput(kernelName: string, rule: (dy: tf.Tensor, x: tf.Tensor) => tf.Tensor): GradientOverride {
-  const gradient: GradientRule = {
+  const gradient: GradientDefinition = {
     inputsToSave: ['x'],
     gradFunc: (dy, [x]) => ({ x: () => rule(dy as tf.Tensor, x) }),
   };

@@ -5,7 +5,7 @@
  */
 export { withBackendGapFixes, withBackendGapFixesSync } from './scope';
 export type { BackendGapOptions, SyncBackendGapOptions } from './scope';
-export type { GradientOverride, GradientRule } from './gradient-overrides';
+export type { GradientOverride, GradientDefinition } from './gradient-overrides';
 export { guidedOverrides, deconvolutionOverrides, type GuidedOverrideOptions } from './guided-overrides';
 export { KernelCache } from './kernel-cache';
 export { scopeGradient } from './fixes';
