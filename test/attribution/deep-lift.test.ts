@@ -239,6 +239,25 @@ describe('deepLift: outputs that are probabilities', () => {
     tf.dispose([x, expected, ...weights]);
   });
 
+  it('several outputs: `output` picks one, and only that output loses its final softmax', async () => {
+    const input = tfl.input({ shape: [4] });
+    const trunk = tfl.layers.dense({ units: 6, activation: 'relu' }).apply(input) as tfl.SymbolicTensor;
+    const scores = tfl.layers.dense({ units: 2, activation: 'sigmoid', name: 'scores' }).apply(trunk) as tfl.SymbolicTensor;
+    const classes = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'classes' }).apply(trunk) as tfl.SymbolicTensor;
+    const model = setSeededWeights(tfl.model({ inputs: input, outputs: [scores, classes] }), 6, 1);
+    const [W1, b1, , , W3, b3] = model.getWeights();
+    // The logits of 'classes', written out with the model's weights.
+    const logits = (v: tf.Tensor) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(v, W1), b1)), W3), b3);
+    const x = seededTensor([3, 4], 41, 1.5);
+    const zeros = tf.zerosLike(x);
+    const byName = await expectNoLeak(() => deepLift(model, x, { output: 'classes', target: 2 }));
+    const byIndex = await deepLift(model, x, { output: 1, target: 2 });
+    await expectClose(byIndex, await byName.data(), 0);
+    await expectClose(await totals(byName), await scoreDifference(logits, [x], [zeros], 2), 1e-4);
+    tf.dispose([x, zeros, byName, byIndex]);
+    model.dispose();
+  });
+
   it('GraphModels: executes up to the node feeding a final Softmax or Sigmoid', async () => {
     // Logistic regression σ(x·w): the logit is linear, so DeepLift is exactly w ⊙ (x − x₀).
     const logistic = logisticGraph();
