@@ -12,6 +12,7 @@
  * from wall time.
  *
  *   npx tsx bench/gradients.ts [n=16]
+ *   BENCH_BACKENDS=wasm npx tsx bench/gradients.ts   (one backend only)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -52,7 +53,9 @@ async function overheads(name: string, model: ModelLike, inputShape: number[], t
   [batch, one, doubled].forEach((t) => t.dispose());
 }
 
-for (const backend of ['cpu', 'wasm']) {
+const backends = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',');
+
+for (const backend of backends) {
   await tf.setBackend(backend);
   console.log(`\n# backend ${backend}`);
   const cnn = buildMnistCnn();
