@@ -83,6 +83,52 @@ describe('deepLift: the Rescale rule', () => {
     model.dispose();
   });
 
+  it("matches a float64 plain-JS DeepLift through ReLU and Captum's max-pool rule, window by window", async () => {
+    // f(v) = flatten(maxPool2x2(relu(v − 0.2))) · W: every window has one positive maximum in the inputs
+    // and in the baseline (no ties), at different positions in several windows, with y > y₀ and y < y₀.
+    const xs = [
+      [0.9, -0.3, 0.5, 1.4, 0.1, 0.6, -0.8, 0.2, -0.5, 0.3, 1.1, 0.7, 0.8, -0.2, 0.4, 1.0],
+      [-0.6, 0.2, 0.9, 0.1, 1.5, 0.4, 0.3, -0.7, 0.2, 0.25, 0.6, 0.35, 0.0, 0.7, -0.9, 1.2],
+    ];
+    const x0 = [0.4, 0.7, 1.2, -0.1, 0.3, 0.1, 0.6, 0.9, 0.5, 0.6, -0.4, 0.2, 0.3, 0.9, 1.3, 0.5];
+    const W = [[1, -0.5], [-2, 0.8], [0.7, 1.5], [-1.2, 0.3]];
+    const target = 0;
+    const w = tf.tensor2d(W);
+    const f = (v: tf.Tensor) => tf.matMul(tf.reshape(tf.maxPool(tf.relu(tf.sub(v, 0.2)) as tf.Tensor4D, 2, 2, 'valid'), [-1, 4]), w);
+    const windowOf = (i: number) => 2 * Math.floor(Math.floor(i / 4) / 2) + Math.floor((i % 4) / 2);
+    const argmaxInWindow = (h: number[], window: number) => {
+      const cells = h.map((_, i) => i).filter((i) => windowOf(i) === window);
+      return cells.reduce((best, i) => (h[i] > h[best] ? i : best), cells[0]);
+    };
+    const expected = xs.flatMap((x) => {
+      const z = x.map((t) => t - 0.2);
+      const z0 = x0.map((t) => t - 0.2);
+      const h = z.map((t) => Math.max(t, 0));
+      const h0 = z0.map((t) => Math.max(t, 0));
+      // Captum's max-pool rule: g·(c − y₀) to the input's maximum, g·(y − c) to the baseline's, ÷ Δh.
+      const routed = new Array<number>(16).fill(0);
+      for (let window = 0; window < 4; window++) {
+        const [p, q] = [argmaxInWindow(h, window), argmaxInWindow(h0, window)];
+        const [y, y0, g] = [h[p], h0[q], W[window][target]];
+        const c = Math.max(y, y0);
+        routed[p] += g * (c - y0);
+        routed[q] += g * (y - c);
+      }
+      return x.map((xi, i) => {
+        const dh = h[i] - h0[i];
+        const mh = Math.abs(dh) < 1e-7 ? (argmaxInWindow(h, windowOf(i)) === i ? W[windowOf(i)][target] : 0) : routed[i] / dh;
+        const dz = z[i] - z0[i];
+        const mz = mh * (Math.abs(dz) < 1e-7 ? (z[i] > 0 ? 1 : 0) : dh / dz);
+        return (xi - x0[i]) * mz;
+      });
+    });
+    const x = tf.tensor4d(xs.flat(), [2, 4, 4, 1]);
+    const baseline = tf.tensor4d(x0, [1, 4, 4, 1]);
+    const attribution = await expectNoLeak(() => deepLift(f, x, { target, baseline }));
+    await expectClose(attribution, expected, 1e-5);
+    tf.dispose([w, x, baseline, attribution]);
+  });
+
   it('sums to f(x) − f(x₀) on a ReLU CNN with max pooling (overlapping windows) and a random baseline', async () => {
     const model = setSeededWeights(
       tfl.sequential({
