@@ -4,6 +4,7 @@
  * chunking, and the engine's contract.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { gradientShap } from '../../src/index';
 import { gradientShapDraw } from '../../src/attribution/gradient-shap';
@@ -57,7 +58,7 @@ describe('gradientShap', () => {
     tf.dispose([c, w, x, baselines, attribution, other]);
   });
 
-  it('on a linear model: (x − E[b]) ⊙ w in expectation; several inputs share the draws', async () => {
+  it('on a linear model: (x − E[b]) ⊙ w in expectation; several inputs share the draws; a LayersModel agrees', async () => {
     const wa = tf.tensor1d([0.5, -1, 2]);
     const wb = tf.tensor1d([1.5, -0.25]);
     const f = (a: tf.Tensor, b: tf.Tensor) => tf.add(tf.sum(tf.mul(a, wa), 1, true), tf.sum(tf.mul(b, wb), 1, true));
@@ -86,7 +87,17 @@ describe('gradientShap', () => {
     const expectation = tf.tidy(() => [tf.mul(tf.sub(x[0], tf.mean(sets[0], 0)), wa), tf.mul(tf.sub(x[1], tf.mean(sets[1], 0)), wb)]);
     await expectClose(a, expectation[0], 0.05);
     await expectClose(b, expectation[1], 0.05);
-    tf.dispose([wa, wb, ...x, ...sets, a, b, ...expectation]);
+    // The same function as a two-input LayersModel gets the same draws and values.
+    const inputs = [tfl.input({ shape: [3] }), tfl.input({ shape: [2] })];
+    const merged = tfl.layers.concatenate().apply(inputs) as tfl.SymbolicTensor;
+    const kernel = tf.tensor2d([...WA, ...WB], [5, 1]);
+    const dense = tfl.layers.dense({ units: 1, useBias: false, weights: [kernel] });
+    const layers = tfl.model({ inputs, outputs: dense.apply(merged) as tfl.SymbolicTensor });
+    const [la, lb] = await expectNoLeak(() => gradientShap(layers, x, { baselines: sets, samples, seed: 3 }));
+    await expectClose(la, exactA, 1e-5);
+    await expectClose(lb, exactB, 1e-5);
+    layers.dispose();
+    tf.dispose([wa, wb, kernel, ...x, ...sets, a, b, la, lb, ...expectation]);
   });
 
   it('reports progress in model rows, aborts, and rejects bad options without leaking', async () => {
