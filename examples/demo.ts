@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: explains real MNIST digits with every attribution method of tfjs-glassbox and writes
  * heatmap PNGs plus an HTML page that shows them side by side (examples/output/demo/index.html), then
- * shows the colour, edge and pixel scores of an EdgeFilterStem model (examples/demo-stem.ts) and the
- * per-token attributions of a small text classifier (examples/demo-text.ts).
+ * shows the gradient family on nsfwjs's pretrained MobileNetV2 (examples/demo-mobilenet.ts), the colour,
+ * edge and pixel scores of an EdgeFilterStem model (examples/demo-stem.ts) and the per-token
+ * attributions of a small text classifier (examples/demo-text.ts).
  *
  * Usage: `npm run demo [-- --backend cpu|wasm]` (default wasm, the fastest Node backend without
  * tfjs-node).
@@ -16,8 +17,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {
   applyColormap,
   concatTiles,
+  deepLift,
   gradCam,
+  gradientShap,
+  guidedBackprop,
   guidedBackpropIntegratedGradients,
+  guidedGradCam,
   heatmap,
   integratedGradients,
   lrp,
@@ -31,6 +36,7 @@ import {
   type HeatmapOptions,
 } from '../src/index';
 import { writePng } from '../src/node/index';
+import { mobileNetSection } from './demo-mobilenet';
 import { stemScoresSection } from './demo-stem';
 import { textSection } from './demo-text';
 import { TOKEN_CSS } from './support/token-html';
@@ -45,7 +51,8 @@ const TEXT_CACHE = join('examples', '.cache', 'text-classifier');
 interface DemoMethod {
   name: string;
   note: string;
-  explain: (model: tfl.LayersModel, x: tf.Tensor, target: number[]) => Promise<tf.Tensor>;
+  /** `background`: 16 other test digits, the baseline set of the methods that take one. */
+  explain: (model: tfl.LayersModel, x: tf.Tensor, target: number[], background: tf.Tensor) => Promise<tf.Tensor>;
   heatmap: HeatmapOptions;
 }
 
@@ -81,6 +88,24 @@ const METHODS: DemoMethod[] = [
     name: 'Guided IG',
     note: 'IG with guided-backprop ReLUs',
     explain: (m, x, target) => guidedBackpropIntegratedGradients(m, x, { target, steps: 64 }),
+    heatmap: signed,
+  },
+  {
+    name: 'Guided Backprop',
+    note: 'ReLUs pass back positive gradients only',
+    explain: (m, x, target) => guidedBackprop(m, x, { target }),
+    heatmap: signed,
+  },
+  {
+    name: 'DeepLift',
+    note: 'Rescale rule, baseline 0; sums to logit(x) − logit(0)',
+    explain: (m, x, target) => deepLift(m, x, { target, baseline: 0 }),
+    heatmap: signed,
+  },
+  {
+    name: 'GradientSHAP',
+    note: '64 samples, baselines: 16 other test digits',
+    explain: (m, x, target, background) => gradientShap(m, x, { target, baselines: background, samples: 64, seed: 1 }),
     heatmap: signed,
   },
   {
@@ -120,6 +145,12 @@ const METHODS: DemoMethod[] = [
     explain: (m, x, target) => gradCam(m, x, { target, layer: 'conv1' }),
     heatmap: magnitude,
   },
+  {
+    name: 'Guided Grad-CAM',
+    note: "guided backprop ⊙ Grad-CAM of 'conv1' (nearest upsampling)",
+    explain: (m, x, target) => guidedGradCam(m, x, { target, layer: 'conv1' }),
+    heatmap: signed,
+  },
 ];
 
 /**
@@ -149,6 +180,7 @@ async function main(): Promise<void> {
   const labels = await test.y.data();
   const picks = [0, 1, 2, 3, 4, 5].map((digit) => labels.findIndex((l) => l === digit));
   const x = tf.gather(test.x, picks);
+  const background = tf.slice(test.x, 100, 16);
   const target = picks.map((i) => labels[i]);
   const size = 28 * SCALE;
   const upscale = (images: tf.Tensor) => tf.image.resizeNearestNeighbor(images as tf.Tensor4D, [size, size]);
@@ -157,7 +189,7 @@ async function main(): Promise<void> {
   const columns: tf.Tensor[][] = [tf.unstack(upscale(x))];
   for (const method of METHODS) {
     const started = performance.now();
-    const attribution = await method.explain(model, x, target);
+    const attribution = await method.explain(model, x, target, background);
     const seconds = (performance.now() - started) / 1000;
     // The map over its digit: the package's heatmap, laid on the input by overlay.
     const rgb = tf.tidy(() => upscale(overlay(x, heatmap(attribution, method.heatmap), { alpha: ALPHA })));
@@ -177,10 +209,10 @@ async function main(): Promise<void> {
   }
   const grid = concatTiles(picks.map((_, i) => columns.map((column) => column[i])), { padding: 4 });
   await writePng(join(OUTPUT, 'grid.png'), grid);
-  const sections = [await stemScoresSection(OUTPUT, STEM_CACHE), await textSection(TEXT_CACHE)];
+  const sections = [await mobileNetSection(OUTPUT), await stemScoresSection(OUTPUT, STEM_CACHE), await textSection(TEXT_CACHE)];
   writeFileSync(join(OUTPUT, 'index.html'), page(METHODS, picks.length, target, rows, accuracy, tf.getBackend(), sections.join('\n')));
   console.log(`wrote ${join(OUTPUT, 'index.html')} and ${join(OUTPUT, 'grid.png')}`);
-  [x, grid, ...columns.flat()].forEach((t) => t.dispose());
+  [x, background, grid, ...columns.flat()].forEach((t) => t.dispose());
 }
 
 function slug(name: string): string {

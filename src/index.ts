@@ -40,6 +40,10 @@ export {
   type NoiseObjective,
 } from './attribution/adaptive-noising';
 export { guidedBackpropIntegratedGradients, guidedIntegratedGradients } from './attribution/guided';
+export { guidedBackprop, deconvolution } from './attribution/guided-backprop';
+export { deepLift, deepLiftShap, type DeepLiftOptions, type DeepLiftShapOptions } from './attribution/deeplift/deep-lift';
+export type { BaselineSet } from './attribution/baseline-set';
+export { gradientShap, type GradientShapOptions } from './attribution/gradient-shap';
 
 // --- layer and neuron attribution, text -------------------------------------------------------
 export * from './attribution/layer/index';

@@ -6,11 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { collectOverRows } from '../core/accumulate';
+import type { GradientOverride } from '../core/backend-gaps';
 import type { ModelLike } from '../core/model';
 import { optionKeys } from '../core/option-keys';
 import { COMMON_OPTION_KEYS, type CommonOptions } from '../core/options';
 import { exampleRows, prepareCall } from '../core/prepare';
 import { assertBoolean } from '../core/validate';
+import { withGradientOverrides } from './modified-gradients';
 
 /** Options of {@link saliency}. */
 export interface SaliencyOptions extends CommonOptions {
@@ -41,19 +43,23 @@ export async function gradientXInput(model: ModelLike, x: tf.Tensor | tf.Tensor[
   return inputGradientAttribution(model, x, options, GRADIENT_X_INPUT_KEYS, (gradient, input) => tf.mul(gradient, input));
 }
 
-/** One gradient per example and input, mapped by `combine(gradient, input)`, in chunks. */
-async function inputGradientAttribution(
+/**
+ * One gradient per example and input, mapped by `combine(gradient, input)`, in chunks; `overrides`
+ * replace the gradients of their kernels (modified backward passes such as guided backpropagation).
+ */
+export async function inputGradientAttribution(
   model: ModelLike,
   x: tf.Tensor | tf.Tensor[],
   options: CommonOptions,
   keys: readonly string[],
   combine: (gradient: tf.Tensor, input: tf.Tensor) => tf.Tensor,
+  overrides: readonly GradientOverride[] = [],
 ): Promise<tf.Tensor | tf.Tensor[]> {
   const call = await prepareCall(model, x, options, { keys, gradients: true });
   try {
     const attributions = await collectOverRows({
       ...call.plan,
-      evaluator: call.evaluator,
+      evaluator: overrides.length === 0 ? call.evaluator : withGradientOverrides(call.evaluator, overrides),
       total: call.numExamples,
       needs: 'gradients',
       points: (start, count) => exampleRows(call, start, count),

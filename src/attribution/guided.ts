@@ -18,6 +18,7 @@ import { optionKeys } from '../core/option-keys';
 import { COMMON_OPTION_KEYS } from '../core/options';
 import { prepareCall } from '../core/prepare';
 import { pathIntegral, type IntegratedGradientsOptions } from './integrated-gradients';
+import { withGradientOverrides } from './modified-gradients';
 import { quadrature } from './quadrature';
 
 const GUIDED_IG_KEYS = optionKeys<IntegratedGradientsOptions>()('steps', 'method', 'baseline', ...COMMON_OPTION_KEYS);
@@ -34,7 +35,7 @@ export async function guidedBackpropIntegratedGradients(model: ModelLike, x: tf.
     const baselines = await resolveReference(options.baseline, call.inputs, 'options.baseline');
     try {
       // The guided rules replace tfjs's ReLU, ReLU6 and max-pool gradients inside each chunk's synchronous scope only.
-      const guided = { ...call.evaluator, scope: { ...call.evaluator.scope, gradients: guidedOverrides({ maxPool: true }) } };
+      const guided = withGradientOverrides(call.evaluator, guidedOverrides({ maxPool: true }));
       const [attribution] = await pathIntegral(call, guided, baselines, alphas, weights);
       return attribution;
     } finally {

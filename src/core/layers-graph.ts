@@ -17,8 +17,8 @@ import { describeValue, GlassboxArgumentError } from './errors';
 type Layer = tfl.layers.Layer;
 type GraphNode = Layer['inboundNodes'][number];
 
-/** Replaces (or observes) the output of `layer` while the graph runs. */
-export type LayerTap = (layer: Layer, value: tf.Tensor) => tf.Tensor;
+/** Replaces (or observes) the output `value` of `layer` while the graph runs; `inputs` are what the layer read. */
+export type LayerTap = (layer: Layer, value: tf.Tensor, inputs: readonly tf.Tensor[]) => tf.Tensor;
 
 /** Every layer of `model`, nested models expanded (a nested model is listed before its layers), input layers excluded. */
 export function allLayers(model: tfl.LayersModel): Layer[] {
@@ -122,7 +122,7 @@ function runContainer(model: tfl.LayersModel, inputs: Value[], tap: LayerTap): V
     const layer = node.outboundLayer;
     const outputs =
       layer instanceof tfl.LayersModel
-        ? runContainer(layer, layerInputs, tap).map((v) => ({ tensor: tap(layer, v.tensor), mask: v.mask }))
+        ? runContainer(layer, layerInputs, tap).map((v) => ({ tensor: tap(layer, v.tensor, layerInputs.map((i) => i.tensor)), mask: v.mask }))
         : callLayer(node, layerInputs, tap);
     node.outputTensors.forEach((t, i) => values.set(t.id, outputs[i]));
   }
@@ -142,7 +142,8 @@ function callLayer(node: GraphNode, inputs: Value[], tap: LayerTap): Value[] {
     ? [unfusedConvolutionCall(layer, tensors as tf.Tensor)]
     : toList(layer.call(tensors, kwargs as Parameters<Layer['call']>[1]));
   const outputMasks = toList(layer.computeMask(tensors, masks as tf.Tensor | tf.Tensor[]));
-  return outputs.map((tensor, i) => ({ tensor: outputs.length === 1 ? tap(layer, tensor) : tensor, mask: outputMasks[i] ?? null }));
+  const read = inputs.map((v) => v.tensor);
+  return outputs.map((tensor, i) => ({ tensor: outputs.length === 1 ? tap(layer, tensor, read) : tensor, mask: outputMasks[i] ?? null }));
 }
 
 /** The nodes a container's outputs depend on, each after its inputs (depth-first from the outputs). */

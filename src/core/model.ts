@@ -39,6 +39,8 @@ export interface ResolvedModel {
   readonly inputs: readonly ModelInput[] | null;
   /** The LayersModel itself, for methods that need its inner layers. */
   readonly layersModel: tfl.LayersModel | null;
+  /** LayersModels and GraphModels: the index of the explained output among the model's outputs. */
+  readonly outputIndex?: number;
   /** The output being explained, for one tensor per model input (batch first). */
   forward(inputs: readonly tf.Tensor[]): tf.Tensor;
   /**
@@ -127,6 +129,7 @@ function layersModelAdapter(model: tfl.LayersModel, output: number | string | un
     kind: 'layers',
     inputs: model.inputs.map((input, i) => ({ name: model.inputNames[i], shape: input.shape, dtype: input.dtype })),
     layersModel: model,
+    outputIndex: index,
     forward: (inputs) => runLayersModel(model, inputs)[index],
     forwardTapped: (inputs, tap) => runLayersModel(model, inputs, tap)[index],
     weights: () => model.weights.map((w) => w.read()),
@@ -147,6 +150,7 @@ function graphModelAdapter(model: GraphModelLike, output: number | string | unde
     kind: 'graph',
     inputs,
     layersModel: null,
+    outputIndex: index,
     forward: (values) => {
       const cast = values.map((v, i) => (v.dtype === inputs[i]?.dtype ? v : tf.cast(v, inputs[i].dtype)));
       const feed: tf.NamedTensorMap = {};

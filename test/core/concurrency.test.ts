@@ -8,8 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
+  deconvolution,
+  deepLift,
+  deepLiftShap,
   gradCam,
+  gradientShap,
+  guidedBackprop,
   guidedBackpropIntegratedGradients,
+  guidedGradCam,
   integratedGradients,
   lrp,
   occlusion,
@@ -115,7 +121,23 @@ const METHODS: [string, (m: tfl.LayersModel, x: tf.Tensor) => Promise<tf.Tensor>
   ['gradCam', (m, x) => gradCam(m, x, { target: 1, layer: 'conv2', batchSize: 1 })],
   ['occlusion', (m, x) => occlusion(m, x, { target: 1, window: [4, 4, 1], strides: 2, batchSize: 1 })],
   ['rise', (m, x) => rise(m, x, { target: 1, samples: 16, seed: 1, batchSize: 1 })],
+  ['guidedBackprop', (m, x) => guidedBackprop(m, x, { target: 1, batchSize: 1 })],
+  ['deconvolution', (m, x) => deconvolution(m, x, { target: 1, batchSize: 1 })],
+  ['guidedGradCam', (m, x) => guidedGradCam(m, x, { target: 1, layer: 'conv2', batchSize: 1 })],
+  ['deepLift', (m, x) => deepLift(m, x, { target: 1, baseline: 0.5, batchSize: 1 })],
+  ['deepLiftShap', (m, x) => withBaselines((baselines) => deepLiftShap(m, x, { target: 1, baselines, batchSize: 1 }))],
+  ['gradientShap', (m, x) => withBaselines((baselines) => gradientShap(m, x, { target: 1, baselines, samples: 4, seed: 1, batchSize: 1 }))],
 ];
+
+/** Runs `method` with a set of 3 baselines for the 8×8×1 images, freed afterwards. */
+async function withBaselines(method: (baselines: tf.Tensor) => Promise<tf.Tensor>): Promise<tf.Tensor> {
+  const baselines = tf.randomUniform([3, 8, 8, 1], 0, 1, 'float32', 9);
+  try {
+    return await method(baselines);
+  } finally {
+    baselines.dispose();
+  }
+}
 
 async function runAll(model: tfl.LayersModel, x: tf.Tensor): Promise<Float32Array[]> {
   const results = await Promise.all(METHODS.map(([, method]) => method(model, x)));

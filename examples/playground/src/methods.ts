@@ -8,9 +8,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   adaptiveSmoothTaylor,
   COMPOSITE_NAMES,
+  deepLift,
   gradCam,
+  gradientShap,
   gradientXInput,
+  guidedBackprop,
   guidedBackpropIntegratedGradients,
+  guidedGradCam,
   integratedGradients,
   integratedGradientsDelta,
   lrp,
@@ -154,6 +158,54 @@ export const METHODS: Method[] = [
     controls: [steps, quadrature],
     run: ({ model, x, target, common }, v) =>
       guidedBackpropIntegratedGradients(model, x, { ...common, target, steps: num(v, 'steps'), method: str<QuadratureMethod>(v, 'method') }),
+  },
+  {
+    id: 'guidedBackprop',
+    label: 'Guided Backprop',
+    about: 'Springenberg et al. 2015: the input gradient with every ReLU passing back relu(g) where its input is positive.',
+    controls: [],
+    run: ({ model, x, target, common }) => guidedBackprop(model, x, { ...common, target }),
+  },
+  {
+    id: 'guidedGradCam',
+    label: 'Guided Grad-CAM',
+    about: 'Selvaraju et al. 2017: guided backprop ⊙ the rectified Grad-CAM of a layer, upsampled (nearest).',
+    controls: [{ key: 'layer', label: 'layer', kind: 'layer', default: (m) => m.camLayer }],
+    run: ({ model, x, target, common }, v) => guidedGradCam(model, x, { ...common, target, layer: str(v, 'layer') }),
+  },
+  {
+    id: 'deepLift',
+    label: 'DeepLift',
+    about: 'Shrikumar et al. 2017, Rescale rule: (x − b) ⊙ multipliers; Σ = logit(x) − logit(b) (a final softmax is left out).',
+    controls: [baseline],
+    run: ({ model, x, target, common }, v) => deepLift(model, x, { ...common, target, baseline: num(v, 'baseline') }),
+    gap: async ({ x, logit }, v, attribution) => {
+      const total = tf.sum(attribution);
+      const [sum] = await total.data();
+      total.dispose();
+      const reference = tf.fill(x.shape, num(v, 'baseline'));
+      const delta = (await logit(x)) - (await logit(reference));
+      reference.dispose();
+      return { label: 'summation gap Σ A − (logit(x) − logit(b))', value: sum - delta };
+    },
+  },
+  {
+    id: 'gradientShap',
+    label: 'GradientSHAP',
+    about: 'Lundberg & Lee 2017: E[(x̃ − b) ⊙ ∇f_c(b + α(x̃ − b))] over baselines b (here black and white), α ~ U(0, 1) and input noise.',
+    controls: [
+      { key: 'samples', label: 'samples', kind: 'number', default: 20, min: 1, max: 1000, step: 1 },
+      { key: 'stdev', label: 'noise σ', kind: 'number', default: 0, min: 0, step: 0.05 },
+      seed,
+    ],
+    run: async ({ model, x, target, common }, v) => {
+      const baselines = tf.concat([tf.zerosLike(x), tf.onesLike(x)]);
+      try {
+        return await gradientShap(model, x, { ...common, target, baselines, samples: num(v, 'samples'), stdev: num(v, 'stdev'), seed: num(v, 'seed') });
+      } finally {
+        baselines.dispose();
+      }
+    },
   },
   {
     id: 'lrp',

@@ -64,29 +64,36 @@ export function camInput(call: PreparedCall, method: string): tf.Tensor4D {
   return input as tf.Tensor4D;
 }
 
+/** The examples of one chunk: the model inputs of its rows and their example indices. */
+export interface CamRows {
+  inputs: tf.Tensor[];
+  examples: Int32Array;
+}
+
 /**
- * Computes `combine(taps)` (inside a tidy) for chunks of examples and concatenates the results
+ * Computes `combine(taps, rows)` (inside a tidy) for chunks of examples and concatenates the results
  * (caller disposes). `needs: 'activations'` skips the backward pass (the gradients are then absent).
  */
 export async function camOverChunks(
   call: PreparedCall,
   layers: Layer[],
   needs: 'gradients' | 'activations',
-  combine: (taps: CamTap[]) => tf.Tensor,
+  combine: (taps: CamTap[], rows: CamRows) => tf.Tensor,
 ): Promise<tf.Tensor> {
   const parts: tf.Tensor[] = [];
   try {
     await forEachChunk({ ...call.plan, total: call.numExamples }, (chunk) => {
       parts.push(
         tf.tidy(() => {
-          const { inputs, examples } = exampleRows(call, chunk.start, chunk.count);
+          const rows = exampleRows(call, chunk.start, chunk.count);
+          const { inputs, examples } = rows;
           if (needs === 'activations') {
             const activations = layerActivations(call.evaluator, layers, inputs, examples);
             chunk.memory.sample();
-            return combine(activations.map((a) => ({ activation: a as tf.Tensor4D, gradient: undefined as never })));
+            return combine(activations.map((a) => ({ activation: a as tf.Tensor4D, gradient: undefined as never })), rows);
           }
           const { activations, gradients } = layerGradients(call.evaluator, layers, inputs, examples, { memory: chunk.memory });
-          return combine(activations.map((a, i) => ({ activation: a as tf.Tensor4D, gradient: gradients[i] as tf.Tensor4D })));
+          return combine(activations.map((a, i) => ({ activation: a as tf.Tensor4D, gradient: gradients[i] as tf.Tensor4D })), rows);
         }),
       );
     });

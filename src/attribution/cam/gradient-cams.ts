@@ -46,6 +46,11 @@ type CamFormula = (tap: CamTap) => tf.Tensor;
 
 const sumOverSpace = (t: tf.Tensor): tf.Tensor => tf.sum(t, [1, 2], true);
 
+/** Grad-CAM's weighted sum at the layer, `Σ_k α_k A_k` with `α_k = mean_ij g_k`, `[n, h, w, 1]` (not rectified). */
+export function gradCamSum({ activation, gradient }: CamTap): tf.Tensor4D {
+  return weightedSum(tf.mean(gradient, [1, 2], true), activation);
+}
+
 /**
  * Grad-CAM map of the target score, shape `[N, H, W, 1]` for an image batch `x: [N, H, W, C]`.
  * @example
@@ -53,8 +58,8 @@ const sumOverSpace = (t: tf.Tensor): tf.Tensor => tf.sum(t, [1, 2], true);
  */
 export async function gradCam(model: ModelLike, x: tf.Tensor, options: GradCamOptions = {}): Promise<tf.Tensor4D> {
   const relu = assertBoolean(options?.relu ?? true, 'options.relu');
-  return gradientCam('gradCam', model, x, options, GRAD_CAM_KEYS, ({ activation, gradient }) => {
-    const weighted = weightedSum(tf.mean(gradient, [1, 2], true), activation);
+  return gradientCam('gradCam', model, x, options, GRAD_CAM_KEYS, (tap) => {
+    const weighted = gradCamSum(tap);
     return relu ? tf.relu(weighted) : weighted;
   });
 }

@@ -5,7 +5,7 @@ export {
   type Rule,
   type BasicRule,
   type PassRule,
-  type GradientRule,
+  type GradientDefinition,
   type ProductRule,
   type InputModifier,
   type ParameterModifier,

@@ -69,7 +69,7 @@ export interface ProductRule {
 }
 
 /** The plain gradient: relevance is routed like a gradient (max pooling, reshapes, concatenation). */
-export interface GradientRule {
+export interface GradientDefinition {
   /** Tells the rule kinds apart. */
   readonly kind: 'gradient';
   /** Name shown in error messages. */
@@ -77,7 +77,7 @@ export interface GradientRule {
 }
 
 /** An LRP rule: attach one to a layer through a composite. */
-export type Rule = BasicRule | PassRule | GradientRule | ProductRule;
+export type Rule = BasicRule | PassRule | GradientDefinition | ProductRule;
 
 /** Is `value` a {@link Rule}? */
 export function isRule(value: unknown): value is Rule {
@@ -385,7 +385,7 @@ function pass(): PassRule {
 }
 
 /** Plain gradient (winner-takes-all for max pooling; routing for reshapes, padding, concatenation). */
-function gradient(): GradientRule {
+function gradient(): GradientDefinition {
   return { kind: 'gradient', name: 'gradient' };
 }
 

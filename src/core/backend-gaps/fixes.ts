@@ -138,3 +138,13 @@ export const GRADIENT_FIXES: readonly GradientFix[] = [
   gradientFix(tf.Relu, reluGradient),
   ...PIECEWISE_CONSTANT_KERNELS.map((kernelName) => gradientFix(kernelName, zeroGradient(kernelName))),
 ];
+
+/**
+ * The gradient a scope uses for `kernelName` where no override replaces it: the library's fix of
+ * `original` (e.g. exact average pooling, ReLU and clipping masks computed with arithmetic), or
+ * `original` itself. For overrides that fall back on the ordinary gradient.
+ */
+export function scopeGradient(kernelName: string, original: tf.GradConfig | undefined): tf.GradConfig | undefined {
+  const fix = GRADIENT_FIXES.find((candidate) => candidate.kernelName === kernelName);
+  return fix?.install(original)?.config ?? original;
+}

@@ -8,6 +8,7 @@ export type { BackendGapOptions, SyncBackendGapOptions } from './scope';
 export type { GradientOverride, GradientDefinition } from './gradient-overrides';
 export { guidedOverrides, deconvolutionOverrides, type GuidedOverrideOptions } from './guided-overrides';
 export { KernelCache } from './kernel-cache';
+export { scopeGradient } from './fixes';
 export { BackwardPassError } from './backward-failure';
 export { guardedGradients } from './guarded-gradients';
 export { unfusedConvolutionCall, needsUnfusedCall } from './unfused-convolution';
