@@ -18,19 +18,23 @@ import {
   applyColormap,
   concatTiles,
   deepLift,
+  featureAblation,
   gradCam,
+  gradCamPlusPlus,
   gradientShap,
   guidedBackprop,
   guidedBackpropIntegratedGradients,
   guidedGradCam,
   heatmap,
   integratedGradients,
+  kernelShap,
   lrp,
   mfpp,
   occlusion,
   overlay,
   rise,
   saliency,
+  scoreCam,
   smoothGrad,
   smoothTaylor,
   type HeatmapOptions,
@@ -56,11 +60,14 @@ interface DemoMethod {
   heatmap: HeatmapOptions;
 }
 
+/** Feature groups of the perturbation methods: a 7×7 grid of 4×4-pixel blocks, shared by every digit. */
+const BLOCKS = Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => [7 * Math.floor(r / 4) + Math.floor(c / 4)]));
+
 /** Signed maps: blue below 0, white at 0, red above; magnitudes: black (0) to yellow. */
 const signed: HeatmapOptions = { sign: 'all', colormap: 'bwr', clip: { percentile: 99 } };
 const magnitude: HeatmapOptions = { sign: 'absolute_value', colormap: 'inferno', clip: { percentile: 99 } };
-/** Pixels per digit pixel on the page (28 → 84: twelve columns fit a laptop screen). */
-const SCALE = 3;
+/** Pixels per digit pixel on the page (28 → 56: the twenty columns fit a 1366-pixel laptop screen). */
+const SCALE = 2;
 /** Opacity of a map over its digit. */
 const ALPHA = 0.75;
 
@@ -149,6 +156,30 @@ const METHODS: DemoMethod[] = [
     name: 'Guided Grad-CAM',
     note: "guided backprop ⊙ Grad-CAM of 'conv1' (nearest upsampling)",
     explain: (m, x, target) => guidedGradCam(m, x, { target, layer: 'conv1' }),
+    heatmap: signed,
+  },
+  {
+    name: 'Grad-CAM++',
+    note: "layer 'conv1', second-order weights of the positive gradients",
+    explain: (m, x, target) => gradCamPlusPlus(m, x, { target, layer: 'conv1' }),
+    heatmap: magnitude,
+  },
+  {
+    name: 'Score-CAM',
+    note: "layer 'conv1': each channel's map masks the input, weights softmax over channels",
+    explain: (m, x, target) => scoreCam(m, x, { target, layer: 'conv1' }),
+    heatmap: magnitude,
+  },
+  {
+    name: 'Feature ablation',
+    note: '7×7 grid of 4×4 blocks set to 0 one at a time',
+    explain: (m, x, target) => featureAblation(m, x, { target, featureMask: BLOCKS }),
+    heatmap: signed,
+  },
+  {
+    name: 'KernelSHAP',
+    note: '300 coalitions of the 49 blocks, baseline 0',
+    explain: (m, x, target) => kernelShap(m, x, { target, featureMask: BLOCKS, samples: 300, seed: 1 }),
     heatmap: signed,
   },
 ];
@@ -248,6 +279,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:20px 0 6px}p{margin:4p
 table.maps{border-collapse:collapse}table.maps td,table.maps th{padding:2px 3px;text-align:center;vertical-align:top;font-size:12px}
 table.maps th{font-weight:600;width:${28 * SCALE}px}table.maps th.digit{width:auto;font-size:18px;vertical-align:middle;padding:0 6px}
 img{image-rendering:pixelated;display:block;margin:0 auto}
+figure{display:inline-block;margin:0 4px 4px 0}figure img{width:200px}figcaption{font-size:12px;text-align:center}
 img.legend{width:${28 * SCALE}px;height:8px;margin-top:3px;border:1px solid #aaa}
 .scale{display:flex;justify-content:space-between;font-weight:normal;font-size:11px;color:#555}
 table.notes td,table.notes th{padding:1px 8px;text-align:left;font-size:13px}
