@@ -1,6 +1,6 @@
 /**
  * What every class-activation map shares: the layer it reads (named, inside nested models too, or by
- * default the last layer with a 4-D output), its activations and gradients for chunks of examples, and
+ * default the last layer with a 4-D output of more than one spatial cell), its activations and gradients for chunks of examples, and
  * the bilinear upsampling to the input's size.
  *
  * Maps are `[N, H, W, 1]`: one channel in tfjs's NHWC layout (Captum's `[N, 1, H, W]` transposed),
@@ -26,7 +26,8 @@ export interface CamTap {
 
 /**
  * The layers a CAM reads: `names` (each must output `[N, h, w, k]`), or, when `names` is undefined, the
- * last layer of the model with a 4-D output. `argument` names the option in errors.
+ * last layer of the model with a 4-D output of more than one spatial cell (a pooling to `[N, 1, 1, k]`
+ * would give a constant map). `argument` names the option in errors.
  */
 export function camLayers(call: PreparedCall, names: unknown, argument: string, method: string): Layer[] {
   if (names === undefined) {

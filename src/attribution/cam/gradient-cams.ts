@@ -27,7 +27,7 @@ import { camInput, camLayers, camOverChunks, upsample, weightedSum, type CamTap 
 export interface CamOptions extends CommonOptions {
   /**
    * Name of the layer to explain (any layer with output `[N, h, w, k]`, inside nested models too), usually
-   * the last convolutional block. Default: the last layer of the model with a 4-D output.
+   * the last convolutional block. Default: the last layer of the model with a 4-D output of more than one spatial cell.
    */
   layer?: string;
 }
