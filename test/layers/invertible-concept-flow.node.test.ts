@@ -32,7 +32,7 @@ describe('InvertibleConceptFlow save/load through the file system', () => {
     expect(Array.from(await (loaded.predict(x) as tf.Tensor).data())).toEqual(expected);
 
     const script = resolve(__dirname, 'support/predict-saved-model.ts');
-    const fresh = JSON.parse(execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8' }));
+    const fresh = JSON.parse(execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(fresh.layers).toEqual(['Dense', 'InvertibleConceptFlow']);
     if (backend() === 'cpu') expect(fresh.output).toEqual(expected);
     else fresh.output.forEach((v: number, i: number) => expect(v).toBeCloseTo(expected[i], 4));

@@ -42,7 +42,7 @@ describe('EdgeFilterStem and SpatialShuffle save/load through a file-system IOHa
     expect(Array.from(await again.data())).toEqual(expectedValues);
 
     const script = resolve(__dirname, 'support/predict-saved-model.ts');
-    const stdout = execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8' });
+    const stdout = execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const fresh = JSON.parse(stdout);
     expect(fresh.layers).toEqual(['EdgeFilterStem', 'Conv2D', 'SpatialShuffle', 'Flatten', 'Dense']);
     // The fresh process runs on cpu; this project may run on wasm: compare within float32 tolerance.

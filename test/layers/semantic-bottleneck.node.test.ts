@@ -33,7 +33,7 @@ describe('SemanticBottleneck save/load through the file system', () => {
     expect(Array.from(await (loaded.predict(x) as tf.Tensor).data())).toEqual(expected);
 
     const script = resolve(__dirname, 'support/predict-saved-model.ts');
-    const fresh = JSON.parse(execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8' }));
+    const fresh = JSON.parse(execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(fresh.layers).toEqual(['Conv2D', 'SemanticBottleneck', 'Flatten', 'Dense']);
     // The fresh process runs on cpu: identical there, float32-close when this project runs on wasm.
     if (backend() === 'cpu') expect(fresh.output).toEqual(expected);
