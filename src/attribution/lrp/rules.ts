@@ -36,6 +36,13 @@ export interface BasicRule {
   readonly parameterModifiers: readonly ParameterModifier[];
   readonly gradientMapper: GradientMapper;
   readonly reducer: Reducer;
+  /**
+   * The same rule for a layer whose input is known to be ≥ 0 (the output of a ReLU, pooled, padded or
+   * concatenated): there `x⁺ = x` and `x⁻ = 0`, so the branches of `x⁻` vanish and this form has fewer
+   * branches and gives the same relevance. The LRP compiler uses it where the program's structure
+   * proves the input non-negative (ZPlus, AlphaBeta and Gamma have one).
+   */
+  readonly nonNegativeInput?: BasicRule;
 }
 
 /**
@@ -97,15 +104,23 @@ const DEFAULT_STABILIZER = 1e-6;
  * LRP-0) the quotient is 0: no relevance flows through a unit with zero pre-activation.
  */
 export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: number): tf.Tensor {
-  const sign = tf.sub(tf.mul(tf.cast(tf.greaterEqual(z, 0), 'float32'), 2), 1);
-  const denominator = epsilon === 0 ? z : tf.add(z, tf.mul(sign, epsilon));
-  const quotient = tf.div(relevance, denominator);
-  if (epsilon !== 0) return quotient;
-  return tf.where(tf.equal(denominator, 0), tf.zerosLike(quotient), quotient);
+  if (epsilon === 0) {
+    const quotient = tf.div(relevance, z);
+    return tf.where(tf.equal(z, 0), tf.zerosLike(quotient), quotient);
+  }
+  // ε·sign(z) = −ε·step(−z, −1), step(t, −1) = 1 for t > 0, −1 otherwise: vectorised arithmetic (a
+  // comparison and a cast are several times slower on wasm).
+  return tf.div(relevance, tf.add(z, tf.mul(tf.step(tf.neg(z), -1), -epsilon)));
 }
 
+/** `1[z > 0]` as floats. */
+const isPositive = (z: tf.Tensor): tf.Tensor => tf.step(z);
+/** `1[z < 0]` as floats. */
+const isNegative = (z: tf.Tensor): tf.Tensor => tf.step(tf.neg(z));
+
 const positive = (t: tf.Tensor): tf.Tensor => tf.relu(t);
-const negative = (t: tf.Tensor): tf.Tensor => tf.minimum(t, 0);
+/** `min(t, 0)`, as `t − relu(t)` (exact; `tf.minimum` with a scalar is several times slower on wasm). */
+const negative = (t: tf.Tensor): tf.Tensor => tf.sub(t, tf.relu(t));
 const ones: InputModifier = (input) => tf.onesLike(input);
 const positiveInput: InputModifier = positive;
 const negativeInput: InputModifier = negative;
@@ -113,10 +128,26 @@ const negativeInput: InputModifier = negative;
 const positiveParameters: ParameterModifier = positive;
 /** `W⁻, b⁻` */
 const negativeParameters: ParameterModifier = negative;
-/** `W⁺`, bias 0: the bias is counted once per denominator. */
-const positiveWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : positive(p));
+/** A parameter modifier that only modifies weights: the bias is left out. */
+export interface WeightsOnlyModifier extends ParameterModifier {
+  /** The modifier applied to the weight. */
+  readonly weightsOf: ParameterModifier;
+}
+
+/** `modify` on the weight, bias 0 (left out): the bias is counted once per denominator. */
+function weightsOnly(modify: ParameterModifier): WeightsOnlyModifier {
+  return Object.assign((p: tf.Tensor, role: ParameterRole) => (role === 'bias' ? tf.zerosLike(p) : modify(p, role)), { weightsOf: modify });
+}
+
+/** Is `modify` a {@link WeightsOnlyModifier}? */
+export function isWeightsOnly(modify: ParameterModifier): modify is WeightsOnlyModifier {
+  return typeof (modify as Partial<WeightsOnlyModifier>).weightsOf === 'function';
+}
+
+/** `W⁺`, bias 0. */
+const positiveWeightsOnly = weightsOnly(positiveParameters);
 /** `W⁻`, bias 0. */
-const negativeWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : negative(p));
+const negativeWeightsOnly = weightsOnly(negativeParameters);
 
 /** ε of a rule: `epsilon` (or its former name `stabilizer`), default 1e−6, ≥ 0. */
 function stabilizerOption(options: StabilizerOptions | undefined): number {
@@ -178,6 +209,15 @@ function zPlus(options: StabilizerOptions = {}): BasicRule {
       return [r, r];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    // x ≥ 0: z⁺ = W⁺x + b⁺, R_in = x ⊙ W⁺ᵀr.
+    nonNegativeInput: {
+      kind: 'basic',
+      name: 'zPlus',
+      inputModifiers: [keepInput],
+      parameterModifiers: [positiveParameters],
+      gradientMapper: (relevance, [zPositive]) => [divideStabilized(relevance, zPositive, eps)],
+      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0]),
+    },
   };
 }
 
@@ -214,6 +254,16 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
     },
     reducer: (inputs, gradients) =>
       tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0, 1]), alpha), tf.mul(sumOfProducts(inputs, gradients, [2, 3]), beta)),
+    // x ≥ 0: z_α = W⁺x + b⁺, z_β = W⁻x + b⁻, R_in = α x ⊙ W⁺ᵀr_α − β x ⊙ W⁻ᵀr_β.
+    nonNegativeInput: {
+      kind: 'basic',
+      name: `alphaBeta(${alpha}, ${beta})`,
+      inputModifiers: [keepInput, keepInput],
+      parameterModifiers: [positiveParameters, negativeParameters],
+      gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps)],
+      reducer: (inputs, gradients) =>
+        tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0]), alpha), tf.mul(sumOfProducts(inputs, gradients, [1]), beta)),
+    },
   };
 }
 
@@ -235,19 +285,33 @@ function gamma(options: GammaOptions = {}): BasicRule {
   const eps = stabilizerOption(options);
   const plus: ParameterModifier = (p) => tf.add(p, tf.mul(positive(p), g));
   const minus: ParameterModifier = (p) => tf.add(p, tf.mul(negative(p), g));
-  const plusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : plus(p, role));
-  const minusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : minus(p, role));
+  const plusWeightsOnly = weightsOnly(plus);
+  const minusWeightsOnly = weightsOnly(minus);
   return {
     kind: 'basic',
     name: `gamma(${g})`,
     inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput],
     parameterModifiers: [plus, minusWeightsOnly, minus, plusWeightsOnly, keepParameters],
     gradientMapper: (relevance, [p0, p1, n0, n1, z]) => {
-      const rPositive = tf.mul(divideStabilized(relevance, tf.add(p0, p1), eps), tf.cast(tf.greater(z, 0), 'float32'));
-      const rNegative = tf.mul(divideStabilized(relevance, tf.add(n0, n1), eps), tf.cast(tf.less(z, 0), 'float32'));
+      const rPositive = tf.mul(divideStabilized(relevance, tf.add(p0, p1), eps), isPositive(z));
+      const rNegative = tf.mul(divideStabilized(relevance, tf.add(n0, n1), eps), isNegative(z));
       return [rPositive, rPositive, rNegative, rNegative, null];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1, 2, 3]),
+    // x ≥ 0: r₊ = R / s(W^{+γ}x + b^{+γ}) where z > 0, r₋ = R / s(W^{−γ}x + b^{−γ}) where z < 0,
+    // R_in = x ⊙ W^{+γ}ᵀr₊ + x ⊙ W^{−γ}ᵀr₋.
+    nonNegativeInput: {
+      kind: 'basic',
+      name: `gamma(${g})`,
+      inputModifiers: [keepInput, keepInput, keepInput],
+      parameterModifiers: [plus, minus, keepParameters],
+      gradientMapper: (relevance, [zPlus, zMinus, z]) => [
+        tf.mul(divideStabilized(relevance, zPlus, eps), isPositive(z)),
+        tf.mul(divideStabilized(relevance, zMinus, eps), isNegative(z)),
+        null,
+      ],
+      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    },
   };
 }
 
@@ -258,7 +322,7 @@ function flat(options: StabilizerOptions = {}): BasicRule {
     kind: 'basic',
     name: 'flat',
     inputModifiers: [ones],
-    parameterModifiers: [(p, role) => (role === 'bias' ? tf.zerosLike(p) : tf.onesLike(p))],
+    parameterModifiers: [weightsOnly((p) => tf.onesLike(p))],
     gradientMapper: (relevance, [n]) => [divideStabilized(relevance, n, eps)],
     reducer: (_inputs, [gradient]) => gradient!,
   };
