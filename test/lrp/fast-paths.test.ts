@@ -1,0 +1,220 @@
+/**
+ * The LRP executor's fast paths against its general path, on small random layers with weights, biases
+ * and inputs of both signs: the rules' forms for non-negative inputs (ZPlus, AlphaBeta and Gamma
+ * without their x⁻ branches) against the full rules, the explicit transposes of linear steps against
+ * `tf.grads` of their forward passes, the structural analysis that picks the forms, and the per-step
+ * freeing of tensors where relevance is shared (pass rules, identity layers, fan-out).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { describe, expect, it } from 'vitest';
+import { compileProgram } from '../../src/attribution/lrp/graph';
+import { transposeOfConv2d, transposeOfDense, type ConvPadding } from '../../src/attribution/lrp/linear-transposes';
+import type { Step } from '../../src/attribution/lrp/program';
+import { forwardValues } from '../../src/attribution/lrp/propagate';
+import { composites, gradientXInput, lrp, rules, type BasicRule, type LrpOptions } from '../../src/index';
+import { expectClose, expectNoLeak, seededTensor } from '../helpers';
+import { setSeededWeights } from '../helpers/models';
+
+/** Conv (signed input) → ReLU → zero padding → depthwise ×2 → ReLU6 → max pooling, concatenated with a ReLU branch → 1×1 conv → ReLU → flatten → dense → ReLU → dense. */
+function signedThenRectified(): tfl.LayersModel {
+  const input = tfl.input({ shape: [7, 7, 3] });
+  const a = tfl.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', name: 'first' }).apply(input) as tfl.SymbolicTensor;
+  const padded = tfl.layers.zeroPadding2d({ padding: 1 }).apply(a) as tfl.SymbolicTensor;
+  const d = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, name: 'depthwise' }).apply(padded) as tfl.SymbolicTensor;
+  const d6 = tfl.layers.reLU({ maxValue: 6 }).apply(d) as tfl.SymbolicTensor;
+  const pooled = tfl.layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'same' }).apply(d6) as tfl.SymbolicTensor;
+  const side = tfl.layers.conv2d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'side' }).apply(a) as tfl.SymbolicTensor;
+  const joined = tfl.layers.concatenate().apply([pooled, side]) as tfl.SymbolicTensor;
+  const p = tfl.layers.conv2d({ filters: 5, kernelSize: 1, activation: 'relu', name: 'pointwise' }).apply(joined) as tfl.SymbolicTensor;
+  const h = tfl.layers.dense({ units: 6, activation: 'relu', name: 'hidden' }).apply(tfl.layers.flatten().apply(p)) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ units: 3, name: 'logits' }).apply(h) as tfl.SymbolicTensor;
+  return setSeededWeights(tfl.model({ inputs: input, outputs: out }), 31, 0.6);
+}
+
+/** The rule without its form for non-negative inputs: the executor's general path. */
+const general = (rule: BasicRule): BasicRule => ({ ...rule, nonNegativeInput: undefined });
+
+const RECTIFIED_LAYERS = ['depthwise', 'side', 'pointwise', 'hidden', 'logits'];
+
+describe('LRP rule forms for non-negative inputs', () => {
+  const model = signedThenRectified();
+  const x = seededTensor([2, 7, 7, 3], 32, 1.5);
+
+  for (const [name, rule] of [
+    ['zPlus', rules.zPlus()],
+    ['alphaBeta(2, 1)', rules.alphaBeta({ alpha: 2, beta: 1 })],
+    ['alphaBeta(3, 2)', rules.alphaBeta({ alpha: 3, beta: 2 })],
+    ['gamma(0.25)', rules.gamma({ gamma: 0.25 })],
+  ] as [string, BasicRule][]) {
+    it(`${name}: serves every layer after a ReLU (not the first) and equals the full rule`, async () => {
+      const composite = composites.custom({ kinds: { conv: rule, dense: rule } });
+      const program = compileProgram(model, { composite, canonize: true });
+      const linear = program.steps.filter((s) => s.parameters !== null);
+      expect(linear.filter((s) => s.rule === rule.nonNegativeInput).map((s) => s.name)).toEqual(RECTIFIED_LAYERS);
+      expect(linear.find((s) => s.name === 'first')!.rule).toBe(rule);
+      program.dispose();
+      const fast = await expectNoLeak(() => lrp(model, x, { target: [0, 2], composite }));
+      const full = await lrp(model, x, { target: [0, 2], composite: composites.custom({ kinds: { conv: general(rule), dense: general(rule) } }) });
+      await expectClose(fast, full, 1e-6);
+      // Not vacuous: relevance reaches most inputs.
+      expect((await fast.data()).filter((v) => v !== 0).length).toBeGreaterThan(x.size / 2);
+      [fast, full].forEach((t) => t.dispose());
+    });
+  }
+
+  it('is chosen only where the structure proves the input non-negative', () => {
+    const input = tfl.input({ shape: [4] });
+    const relu = tfl.layers.dense({ units: 5, activation: 'relu', name: 'relu' }).apply(input) as tfl.SymbolicTensor;
+    const leaky = tfl.layers.leakyReLU().apply(tfl.layers.dense({ units: 5, name: 'leaky' }).apply(input)) as tfl.SymbolicTensor;
+    const normed = tfl.layers.batchNormalization().apply(relu) as tfl.SymbolicTensor;
+    const heads = [
+      ['afterRelu', relu],
+      ['afterLeaky', leaky],
+      ['afterNorm', normed],
+      ['afterMixed', tfl.layers.concatenate().apply([relu, input]) as tfl.SymbolicTensor],
+      ['afterSoftmax', tfl.layers.softmax().apply(leaky) as tfl.SymbolicTensor],
+    ].map(([name, t]) => tfl.layers.dense({ units: 2, name: name as string }).apply(t as tfl.SymbolicTensor) as tfl.SymbolicTensor);
+    const model = setSeededWeights(tfl.model({ inputs: input, outputs: tfl.layers.add().apply(heads) as tfl.SymbolicTensor }), 33);
+    const rule = rules.zPlus();
+    const program = compileProgram(model, { composite: composites.custom({ kinds: { dense: rule } }), canonize: false });
+    const forms = Object.fromEntries(program.steps.filter((s) => s.parameters !== null).map((s) => [s.name, s.rule === rule.nonNegativeInput]));
+    expect(forms).toEqual({ relu: false, leaky: false, afterRelu: true, afterLeaky: false, afterNorm: false, afterMixed: false, afterSoftmax: true });
+    program.dispose();
+    model.dispose();
+  });
+});
+
+/**
+ * A depthwise convolution (filter `[kh, kw, C, M]`, output channel `c·M + m`) as the full convolution
+ * with the block-diagonal filter `[kh, kw, C, C·M]`, whose gradient every backend has.
+ */
+function asFullConvolution(step: Step): (v: tf.Tensor) => tf.Tensor {
+  const [kh, kw, channels, multiplier] = step.parameters!.weight.shape;
+  const config = step.layer!.getConfig();
+  const strides = config.strides as [number, number];
+  const filter = tf.reshape(
+    tf.mul(tf.reshape(step.parameters!.weight, [kh, kw, channels, 1, multiplier]), tf.reshape(tf.eye(channels), [1, 1, channels, channels, 1])),
+    [kh, kw, channels, channels * multiplier],
+  ) as tf.Tensor4D;
+  return (v) => tf.conv2d(v as tf.Tensor4D, filter, strides, config.padding as 'same');
+}
+
+describe('explicit transposes of linear steps', () => {
+  /**
+   * `step.transpose(dy)` against `tf.grads` of the step's forward pass at the step's input value (of
+   * the equivalent full convolution for depthwise steps).
+   */
+  async function checkTransposes(model: tfl.LayersModel, x: tf.Tensor, expectedSteps: number): Promise<void> {
+    const program = compileProgram(model, { composite: composites.epsilon(), canonize: false });
+    const linear = program.steps.filter((s) => s.transpose !== undefined);
+    expect(linear.length).toBe(expectedSteps);
+    const pairs = tf.tidy(() => {
+      const values = forwardValues(program, x);
+      return linear.map((step, k) => {
+        const input = values[step.inputs[0]];
+        const dy = seededTensor(values[step.output].shape, 40 + k, 1);
+        const fast = step.transpose!(dy, step.parameters!, input.shape);
+        const depthwise = step.className === 'DepthwiseConv2D' || step.label.endsWith('/depthwise');
+        const forward = depthwise ? asFullConvolution(step) : (v: tf.Tensor) => step.forward([v], step.parameters);
+        const [taped] = tf.grads(forward)([input], dy);
+        return [fast, taped];
+      });
+    });
+    for (const [fast, taped] of pairs) await expectClose(fast, taped, 1e-5);
+    pairs.flat().forEach((t) => t.dispose());
+    program.dispose();
+  }
+
+  it('Conv2D (strided, valid and same), DepthwiseConv2D (multiplier 2, strided), SeparableConv2D', async () => {
+    const model = setSeededWeights(
+      tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [9, 8, 3], filters: 4, kernelSize: [3, 2], strides: 2, padding: 'valid' }),
+          tfl.layers.conv2d({ filters: 3, kernelSize: 3, strides: [1, 2], padding: 'same' }),
+          tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same' }),
+          tfl.layers.separableConv2d({ filters: 2, kernelSize: 2, padding: 'same' }),
+        ],
+      }),
+      41,
+    );
+    const x = seededTensor([2, 9, 8, 3], 42, 1);
+    await checkTransposes(model, x, 5);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('Dense on vectors and on sequences (last axis)', async () => {
+    const model = setSeededWeights(
+      tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [5, 4], units: 3 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] }),
+      43,
+    );
+    const x = seededTensor([2, 5, 4], 44, 1);
+    await checkTransposes(model, x, 2);
+    x.dispose();
+    model.dispose();
+  });
+
+  it("dilated filters, explicit paddings and stored-transposed weights (a GraphModel's Conv2D and MatMul)", async () => {
+    const padding: ConvPadding = [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ];
+    const [fast, taped, fastDense, tapedDense, fastDilated, tapedDilated] = tf.tidy(() => {
+      const x = seededTensor([2, 6, 5, 3], 45, 1);
+      const weight = seededTensor([3, 2, 3, 4], 46, 1);
+      const conv = (v: tf.Tensor) => tf.conv2d(v as tf.Tensor4D, weight as tf.Tensor4D, [2, 1], padding, 'NHWC');
+      const dy = seededTensor(conv(x).shape, 47, 1);
+      const a = transposeOfConv2d([2, 1], padding, [1, 1])(dy, { weight, bias: null }, x.shape);
+      const [b] = tf.grads(conv)([x], dy);
+      // Dilation 2: the reference convolves with the filter spread out by zeros (tfjs has no dilated gradient).
+      const dilated = (v: tf.Tensor) => tf.conv2d(v as tf.Tensor4D, weight as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+      const spread = tf.tidy(() => {
+        const row = (i: number) => tf.slice(weight, [i], [1]);
+        const zeroRow = tf.zerosLike(row(0));
+        const rows = tf.concat([row(0), zeroRow, row(1), zeroRow, row(2)], 0);
+        const column = (j: number) => tf.slice(rows, [0, j], [5, 1]);
+        return tf.concat([column(0), tf.zerosLike(column(0)), column(1)], 1);
+      });
+      const dyDilated = seededTensor(dilated(x).shape, 51, 1);
+      const e = transposeOfConv2d([1, 1], 'same', [2, 2])(dyDilated, { weight, bias: null }, x.shape);
+      const [f] = tf.grads((v: tf.Tensor) => tf.conv2d(v as tf.Tensor4D, spread as tf.Tensor4D, 1, 'same'))([x], dyDilated);
+      const v = seededTensor([3, 4], 48, 1);
+      const stored = seededTensor([5, 4], 49, 1); // [units, inputs]: x · Wᵀ
+      const dense = (u: tf.Tensor) => tf.matMul(u, stored, false, true);
+      const dyDense = seededTensor([3, 5], 50, 1);
+      const c = transposeOfDense(true)(dyDense, { weight: stored, bias: null }, v.shape);
+      const [d] = tf.grads(dense)([v], dyDense);
+      return [a, b, c, d, e, f];
+    });
+    await expectClose(fast, taped, 1e-5);
+    await expectClose(fastDense, tapedDense, 1e-5);
+    await expectClose(fastDilated, tapedDilated, 1e-5);
+    [fast, taped, fastDense, tapedDense, fastDilated, tapedDilated].forEach((t) => t.dispose());
+  });
+});
+
+describe('shared relevance is freed exactly once', () => {
+  it('pass rules, an identity layer and fan-out: LRP-0 = gradient × input, the relevance at a layer, no leak', async () => {
+    const input = tfl.input({ shape: [5] });
+    const hidden = tfl.layers.dense({ units: 6, activation: 'relu', useBias: false, name: 'hidden' }).apply(input) as tfl.SymbolicTensor;
+    const kept = tfl.layers.dropout({ rate: 0.3, name: 'kept' }).apply(hidden) as tfl.SymbolicTensor;
+    const heads = [1, 2, 3].map((k) => tfl.layers.dense({ units: 4, activation: k < 3 ? 'relu' : 'linear', useBias: false }).apply(kept) as tfl.SymbolicTensor);
+    const sum = tfl.layers.add().apply(heads) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({ units: 3, useBias: false }).apply(sum) as tfl.SymbolicTensor;
+    const model = setSeededWeights(tfl.model({ inputs: input, outputs: out }), 51, 0.7);
+    const x = seededTensor([3, 5], 52, 1.5);
+    const options: LrpOptions = { target: [0, 1, 2], composite: 'epsilon', epsilon: 0 };
+    const relevance = await expectNoLeak(() => lrp(model, x, options));
+    const reference = await gradientXInput(model, x, { target: [0, 1, 2] });
+    await expectClose(relevance, reference, 1e-4);
+    // The dropout (identity) passes relevance on unchanged, and so does the fused ReLU before it.
+    const atKept = await expectNoLeak(() => lrp(model, x, { ...options, layer: 'kept' }));
+    const atHidden = await expectNoLeak(() => lrp(model, x, { ...options, layer: 'hidden' }));
+    await expectClose(atHidden, atKept, 1e-6);
+    [relevance, reference, atKept, atHidden, x].forEach((t) => t.dispose());
+    model.dispose();
+  });
+});
