@@ -10,8 +10,8 @@
  * - `<!-- snippet-run -->` right before a block: it is also executed with tsx (from the repository
  *   root) and must exit cleanly.
  *
- * Each block is an ES module (top-level await allowed); `tfjs-glassbox` and `tfjs-glassbox/node`
- * resolve to src/. The files are written to examples/output/snippets/.
+ * Each block is an ES module (top-level await allowed); `tfjs-glassbox`, `tfjs-glassbox/node` and
+ * `tfjs-glassbox/advanced` resolve to src/. The files are written to examples/output/snippets/.
  *
  *   npx tsx scripts/check-snippets.ts
  */
@@ -81,7 +81,11 @@ function writeProject(snippets: Snippet[]): void {
       skipLibCheck: true,
       esModuleInterop: true,
       isolatedModules: true,
-      paths: { 'tfjs-glassbox': [src('index.ts')], 'tfjs-glassbox/node': [src('node/index.ts')] },
+      paths: {
+        'tfjs-glassbox': [src('index.ts')],
+        'tfjs-glassbox/node': [src('node/index.ts')],
+        'tfjs-glassbox/advanced': [src('advanced.ts')],
+      },
     },
     include: ['*.ts'],
   };

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
 import { assertInteger, assertNumberInRange } from '../core/validate';
+import { transposedMatMul } from '../core/transposed-matmul';
 
 /** How channels are binarised: a fixed activation threshold, or each channel's top quantile. */
 export type InspectabilityThreshold =
@@ -120,7 +121,7 @@ export async function inspectability(
         const { a, m } = chunkPixelsOf(chunk);
         const on = tf.cast(tf.greater(a, thresholdTensor), 'float32');
         const inMask = tf.cast(tf.greater(m, 0.5), 'float32');
-        return [tf.matMul(on, inMask, true, false), tf.sum(on, 0), tf.sum(inMask, 0)];
+        return [transposedMatMul(on, inMask), tf.sum(on, 0), tf.sum(inMask, 0)];
       });
       const [interData, actData, maskData] = await Promise.all([inter.data(), act.data(), mask.data()]);
       tf.dispose([inter, act, mask]);

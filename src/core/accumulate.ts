@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { forEachChunk, type Chunk, type ChunkPlan } from './chunks';
 import { evaluateGradients, evaluateScores, type Evaluator } from './evaluate';
 import { oneHotRows } from './one-hot';
+import { transposedMatMul } from './transposed-matmul';
 
 /** Rows `[start, start + count)` of the point set, with what the method attached to them. */
 export interface PointRows<E = undefined> {
@@ -142,7 +143,7 @@ function addPerExample(sums: (tf.Tensor[] | undefined)[], terms: tf.Tensor[], ex
   const perExample = terms.map((term) => {
     const rows = term.shape[0];
     const flat = tf.reshape(term, [rows, term.size / rows]);
-    const summed = selector === null ? tf.sum(flat, 0, true) : tf.matMul(selector, flat, true, false);
+    const summed = selector === null ? tf.sum(flat, 0, true) : transposedMatMul(selector, flat);
     return tf.split(tf.reshape(summed, [span, ...term.shape.slice(1)]), span, 0);
   });
   for (let i = 0; i < span; i++) {

@@ -5,8 +5,9 @@ import type { Target } from './target';
 
 /**
  * How many model inputs go through the model at once: `'auto'` (the default) sizes chunks from the
- * model's measured memory per input and the backend's budget (see {@link memoryBudget}), so default
- * options never exhaust wasm's heap or a GPU; a number caps the chunk at that many inputs.
+ * model's measured memory per input and the backend's chunk budget (1 GiB on cpu, 2 GiB on tensorflow,
+ * 256 MiB on wasm, webgl, webgpu and others; at most 128 inputs per chunk), so default options never
+ * exhaust wasm's heap or a GPU; a number caps the chunk at that many inputs.
  */
 export type BatchSize = number | 'auto';
 

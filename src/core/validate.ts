@@ -26,6 +26,17 @@ export async function assertFinite(x: tf.Tensor, argument: string): Promise<void
   await assertAllFinite([x], () => argument);
 }
 
+/**
+ * A boolean scalar: every value of `t` is finite. Built from `isNaN` and `isInf` rather than `isFinite`,
+ * whose webgl kernel lets NaN through on some GPUs (SwiftShader among them).
+ */
+export function allFinite(t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const v = tf.cast(t, 'float32');
+    return tf.logicalNot(tf.logicalOr(tf.any(tf.isNaN(v)), tf.any(tf.isInf(v))));
+  });
+}
+
 /** Asserts that every value of every tensor is finite (one read-back in all); errors name `argumentOf(i)`. */
 export async function assertAllFinite(tensors: readonly tf.Tensor[], argumentOf: (i: number) => string): Promise<void> {
   if (tensors.length === 0) return;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../core/errors';
+import { allFinite } from '../core/validate';
 import { columnRanks, type TieBreak } from './ranks';
 import { normalScores } from './normal-quantile';
 import { samplesMatrix } from './samples';
@@ -39,7 +40,7 @@ export function copnorm(x: tf.Tensor, options: TieOptions = {}): tf.Tensor2D {
   try {
     const { scores, summary } = tf.tidy(() => {
       const copula = copulaColumns(tf.transpose(matrix), tieBreak);
-      const finite = tf.all(tf.isFinite(matrix));
+      const finite = allFinite(matrix);
       return { scores: tf.transpose(copula.scores) as tf.Tensor2D, summary: tf.concat([tf.cast(tf.reshape(finite, [1]), 'float32'), copula.repeats]) };
     });
     const values = summary.dataSync();

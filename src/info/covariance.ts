@@ -5,8 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxArgumentError } from '../core/errors';
+import { allFinite } from '../core/validate';
 import { gaussianBias } from './bias';
-import { halfLogDet, submatrix, type SquareMatrix } from './cholesky';
+import { halfLogDet, SINGULAR_PIVOT_SHARE, submatrix, type SquareMatrix } from './cholesky';
+import { transposedMatMul } from '../core/transposed-matmul';
 
 /** A variable: `[N, D]` samples and the argument it came from (for errors). */
 export interface Variable {
@@ -18,7 +20,7 @@ export interface Variable {
 export function covarianceOf(x: tf.Tensor2D, demean: boolean): tf.Tensor2D {
   return tf.tidy(() => {
     const centred = demean ? tf.sub(x, tf.mean(x, 0, true)) : x;
-    return tf.div(tf.matMul(centred, centred, true, false), x.shape[0] - 1) as tf.Tensor2D;
+    return tf.div(transposedMatMul(centred, centred), x.shape[0] - 1) as tf.Tensor2D;
   });
 }
 
@@ -40,11 +42,12 @@ export async function readCovariance(
 ): Promise<CovarianceRead> {
   const size = variables.reduce((s, v) => s + v.matrix.shape[1], 0);
   const packed = tf.tidy(() => {
-    const flags = checked.map((v) => tf.reshape(tf.cast(tf.all(tf.isFinite(v.matrix)), 'float32'), [1]));
+    const flags = checked.map((v) => tf.reshape(tf.cast(allFinite(v.matrix), 'float32'), [1]));
     const parts = [...flags, ...extras.map((e) => tf.reshape(tf.cast(e, 'float32'), [-1]))];
     if (size > 0) {
       const joint = variables.length === 1 ? variables[0].matrix : (tf.concat(variables.map((v) => v.matrix), 1) as tf.Tensor2D);
       parts.splice(flags.length, 0, tf.reshape(covarianceOf(joint, demean), [-1]));
+      if (demean) parts.push(tf.mean(tf.square(joint), 0));
     }
     return tf.concat(parts);
   });
@@ -59,7 +62,21 @@ export async function readCovariance(
     offset += e.size;
     return part;
   });
+  if (demean && size > 0) zeroConstantVariances(covariance, values.subarray(offset, offset + size));
   return { covariance, extras: read };
+}
+
+/**
+ * Sets to 0 the variance of every column whose variance is at most {@link SINGULAR_PIVOT_SHARE} of its
+ * second moment `E[x²]`: a constant column demeaned in float32 keeps a rounding residue (webgl's mean of
+ * `[1, 1, 1]` is not exactly 1) that no pivot test can tell from a real variance, so it is reported
+ * as singular by {@link cholesky} like any other constant column.
+ */
+function zeroConstantVariances(covariance: SquareMatrix, secondMoments: ArrayLike<number>): void {
+  for (let c = 0; c < covariance.size; c++) {
+    const diagonal = c * covariance.size + c;
+    if (covariance.values[diagonal] <= SINGULAR_PIVOT_SHARE * secondMoments[c]) covariance.values[diagonal] = 0;
+  }
 }
 
 /** {@link readCovariance} of finite-checked variables without extras. */

@@ -18,12 +18,15 @@ import { warnAboutTies } from './ties';
 
 /** A discrete variable: class labels in 0..numClasses−1, one per sample. */
 export interface DiscreteFactor {
+  /** One integer label in `0..numClasses−1` per sample (`number[]`, `Int32Array` or a 1-D tensor). */
   labels: Labels;
+  /** K, the number of classes. */
   numClasses: number;
 }
 
 /** A continuous variable: `[N]` or `[N, D]` samples. */
 export interface ContinuousFactor {
+  /** float32 or int32 samples on the first axis: `[N]` (one variable) or `[N, D]`. */
   values: tf.Tensor;
 }
 

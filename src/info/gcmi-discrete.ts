@@ -21,6 +21,7 @@ import { mutualInformationOf, partOf, withVariables } from './gaussian-informati
 import { assertClassSizes, assertEnoughSamples, classLabels, classMembers, type Labels } from './samples';
 import { tieBreakOption, tieOptions, warnAboutTies, type TieOptions } from './ties';
 import { STRICT, type EstimatorMode } from './estimator-mode';
+import { transposedMatMul } from '../core/transposed-matmul';
 
 /**
  * `I(x; labels)` in bits between continuous `x` (`[N, d]` or `[N]`) and class labels in
@@ -120,9 +121,9 @@ function withinClassCovariances(scores: tf.Tensor2D, labels: Int32Array, counts:
   const [n, d] = scores.shape;
   const membership = oneHotRows(labels, k); // [N, K]
   const sizes = tf.tensor1d(counts);
-  const means = tf.div(tf.matMul(membership, scores, true, false), tf.expandDims(sizes, 1)); // [K, d]
+  const means = tf.div(transposedMatMul(membership, scores), tf.expandDims(sizes, 1)); // [K, d]
   const residuals = tf.sub(scores, tf.matMul(membership, means)); // [N, d]
   const masked = tf.mul(tf.expandDims(tf.transpose(membership), 2), tf.expandDims(residuals, 0)); // [K, N, d]
-  const products = tf.matMul(masked, tf.broadcastTo(tf.expandDims(residuals, 0), [k, n, d]), true, false); // [K, d, d]
+  const products = transposedMatMul(masked, tf.broadcastTo(tf.expandDims(residuals, 0), [k, n, d])); // [K, d, d]
   return tf.div(products, tf.reshape(tf.sub(sizes, 1), [k, 1, 1])) as tf.Tensor3D;
 }

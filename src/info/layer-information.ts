@@ -68,7 +68,9 @@ export interface LayerInformationOptions {
 
 /** A histogram: `counts[i]` values in `[edges[i], edges[i + 1])` (the last bin includes its right edge). */
 export interface Histogram {
+  /** `bins + 1` equally spaced edges, in bits, from min(0, smallest value) to the largest value. */
   edges: number[];
+  /** Number of units per bin. */
   counts: number[];
 }
 
@@ -88,10 +90,13 @@ export interface UnitSignificance {
 export interface FactorInformation {
   /** Information (bits) of every unit, in the layer's flattened order. */
   unitInformation: Float32Array;
+  /** Mean information of a unit (bits). */
   mean: number;
+  /** Largest information of a unit (bits), that of `maxUnit`. */
   max: number;
   /** The unit with the most information. */
   maxUnit: number;
+  /** Distribution of `unitInformation` over the layer's units (`bins` bins). */
   histogram: Histogram;
   /** The units of the whole-layer estimate, most informative first. */
   topUnits: number[];
@@ -103,7 +108,9 @@ export interface FactorInformation {
 
 /** Invariance and co-information of a layer with the factors `factor` and `given`. */
 export interface FactorPairInformation {
+  /** The factor `a` whose information is measured. */
   factor: string;
+  /** The factor `b` conditioned on (the nuisance). */
   given: string;
   /** `I(L; factor)` with L the top units for `factor` (= its `topUnitsInformation`). */
   information: number;
@@ -111,26 +118,35 @@ export interface FactorPairInformation {
   conditional: number | null;
   /** `information − conditional`: > 0 redundancy with `given`, < 0 synergy. */
   coInformation: number | null;
+  /** Why `conditional` is null (e.g. a class of `given` with too few samples). */
   note?: string;
 }
 
 /** One layer's tables. */
 export interface LayerInformation {
+  /** The layer's name, as given in `options.layers`. */
   layer: string;
   /** Shape of the layer's output for one example. */
   shape: number[];
+  /** Number of units: the elements of the layer's output for one example (product of `shape`). */
   units: number;
   /** Share of units with more than 10 % repeated values (e.g. ReLU zeros). */
   tiedUnits: number;
+  /** The layer's information about each factor, by factor name. */
   factors: Record<string, FactorInformation>;
+  /** Invariance and co-information for each pair of `options.pairs`. */
   pairs: FactorPairInformation[];
 }
 
 /** The result of {@link layerInformation}: plain numbers, no tensors. */
 export interface LayerInformationResult {
+  /** One table per layer, in the order of `options.layers`. */
   layers: LayerInformation[];
+  /** The factor names, in the order of the `factors` argument. */
   factors: string[];
+  /** N, the number of examples. */
   samples: number;
+  /** Permutations per factor of the significance test (0: no test). */
   permutations: number;
   /** How many passes of the model over the data the memory bound needed. */
   passes: number;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError } from '../core/errors';
-import { assertInteger } from '../core/validate';
+import { allFinite, assertInteger } from '../core/validate';
 
 /** Class labels of a discrete variable: an array or a rank-1 int tensor of values 0..numClasses−1. */
 export type Labels = number[] | Int32Array | tf.Tensor1D;
@@ -120,7 +120,7 @@ export function classMembers({ labels, numClasses }: ClassLabels): Int32Array[] 
 
 /** Asserts that every value of `matrix` is finite (one read). */
 export async function assertFiniteSamples(matrix: tf.Tensor, argument: string): Promise<void> {
-  const flag = tf.tidy(() => tf.all(tf.isFinite(matrix)));
+  const flag = allFinite(matrix);
   const [finite] = await flag.data().finally(() => flag.dispose());
   if (finite !== 1) throw new GlassboxArgumentError(argument, 'contains NaN or infinite values');
 }

@@ -82,10 +82,15 @@ export class InvertibleConceptFlow extends LayerBase {
   static get lrpDescription(): LrpLayerSpec {
     return { expand: (layer, builder, [x]) => (layer as InvertibleConceptFlow).addLrpSteps(builder, x) };
   }
+  /** Number of flow units (default 12). */
   readonly flows: number;
+  /** Width of the hidden layers of the coupling networks S and T (default 512). */
   readonly hidden: number;
+  /** Number of hidden→hidden layers in S and T (default 2). */
   readonly depth: number;
+  /** Sizes of the semantic factors at the start of `z`; the rest of the D dimensions is the residual factor. */
   readonly factors: readonly number[];
+  /** Seed of the permutations and initial weights, or `undefined` (random). */
   readonly seed: number | undefined;
   private permutations: number[][] | undefined;
   private units: FlowUnit[] = [];

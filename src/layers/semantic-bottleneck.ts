@@ -26,7 +26,9 @@ type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
 
 /** A group of mutually exclusive concepts (e.g. `{ name: 'colour', size: 4 }`). */
 export interface ConceptGroup {
+  /** The group's name, unique within the layer; channels are named `name/index`. */
   name: string;
+  /** How many concept channels (mutually exclusive concepts) the group has, ≥ 1. */
   size: number;
 }
 
@@ -96,8 +98,11 @@ export class SemanticBottleneck extends LayerBase {
   }
   /** The concept groups, in channel order. */
   readonly groups: readonly ConceptGroup[];
+  /** The activation of the concept logits (`'group-softmax'` by default). */
   readonly activation: SemanticBottleneckActivation;
+  /** τ, the divisor of the logits before the activation (default 1). */
   readonly temperature: number;
+  /** Whether the logits are batch-normalised before the activation (default false). */
   readonly batchNorm: boolean;
   private readonly concepts: number | ConceptGroup[];
   private kernel?: tfl.LayerVariable;

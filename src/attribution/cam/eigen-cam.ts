@@ -16,6 +16,7 @@ import { COMMON_OPTION_KEYS } from '../../core/options';
 import { prepareCall } from '../../core/prepare';
 import { camInput, camLayers, camOverChunks, upsample } from './cam-layers';
 import type { CamOptions } from './gradient-cams';
+import { transposedMatMul } from '../../core/transposed-matmul';
 
 const EIGEN_CAM_KEYS = optionKeys<CamOptions>()('layer', ...COMMON_OPTION_KEYS);
 
@@ -52,7 +53,7 @@ export function firstComponentMap(activation: tf.Tensor4D): tf.Tensor4D {
     const lambda = tf.sum(tf.mul(u, tf.matMul(gram, u)), [1, 2], true);
     projection = tf.mul(u, tf.sqrt(tf.relu(lambda)));
   } else {
-    const covariance = tf.matMul(centred, centred, true, false) as tf.Tensor3D; // [n, k, k]
+    const covariance = transposedMatMul(centred, centred) as tf.Tensor3D; // [n, k, k]
     projection = tf.matMul(centred, topEigenvector(covariance));
   }
   const p = tf.reshape(projection, [n, positions]);

@@ -102,7 +102,14 @@ const gates = gateMarker('gates', SIGMOIDS);
 const attention = gateMarker('attention', SOFTMAXES);
 
 /** The built-in canonizers (also available by name). */
-export const canonizers = { mergeBatchNorm, gates, attention };
+export const canonizers = {
+  /** `'merge-batch-norm'`: folds element-wise affine steps (BatchNorm, Rescaling, ...) into the linear step before them. */
+  mergeBatchNorm,
+  /** `'gates'`: product inputs produced by a sigmoid (or hard sigmoid) are gates and get no relevance. */
+  gates,
+  /** `'attention'`: product inputs produced by a softmax (attention weights) are gates and get no relevance. */
+  attention,
+};
 
 /** The canonizers `canonize: true` (the default) applies, in order. */
 export const DEFAULT_CANONIZERS: readonly string[] = ['merge-batch-norm', 'gates', 'attention'];

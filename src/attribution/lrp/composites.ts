@@ -26,6 +26,7 @@ export interface LrpLayerInfo {
   readonly name: string;
   /** The layer class (`layer.getClassName()`) or graph op; fused activations match as `'Activation'`. */
   readonly className: string;
+  /** The composite slot of the step (see {@link LayerKind}); `null` for a step no kind describes. */
   readonly kind: LayerKind | null;
   /** `layer/part` for the parts of a layer that takes several steps, else the name. */
   readonly label: string;
@@ -46,9 +47,13 @@ export interface LrpLayerInfo {
  * or a RegExp; `kind` equal to one of the kinds; `first` equal.
  */
 export interface LayerPattern {
+  /** Matches {@link LrpLayerInfo.name}: equal to the string, one of the list, or accepted by the RegExp. */
   name?: string | RegExp | readonly string[];
+  /** Matches {@link LrpLayerInfo.className} (`'Conv2D'`, `'Dense'`, a graph op such as `'MatMul'`, ...), like `name`. */
   className?: string | RegExp | readonly string[];
+  /** Matches a step whose kind is this one or one of these. */
   kind?: LayerKind | readonly LayerKind[];
+  /** `true`: only linear steps with no linear step before them (see {@link LrpLayerInfo.first}); `false`: only the others. */
   first?: boolean;
 }
 
@@ -57,23 +62,28 @@ export type LayerMatcher = LayerPattern | ((layer: LrpLayerInfo) => boolean);
 
 /** One entry of a composite: the rule for the layers `match` accepts (a rule, or a function of the layer giving one). */
 export interface CompositeEntry {
+  /** Which steps the entry applies to. */
   readonly match: LayerMatcher;
+  /** The rule those steps get, or a function that picks it from the step's description. */
   readonly rule: Rule | ((layer: LrpLayerInfo) => Rule);
 }
 
 /** Which rule each layer gets: the first entry whose matcher accepts the layer. Build one with {@link composites}. */
 export interface Composite {
+  /** Shown in error messages (`'epsilon-plus-flat'`, `'custom'`, ...). */
   readonly name: string;
+  /** The entries, tried in order; the first whose matcher accepts a step gives its rule. */
   readonly rules: readonly CompositeEntry[];
 }
 
 /** A rule per layer name and per layer class name (`layer.getClassName()`, or the graph op). */
 export interface LayerRules {
+  /** Rules by layer (or graph node) name, e.g. `{ logits: rules.epsilon({ epsilon: 0.25 }) }`; tried before `byClass`. */
   byName?: Readonly<Record<string, Rule>>;
+  /** Rules by layer class or graph op, e.g. `{ Conv2D: rules.gamma() }`. */
   byClass?: Readonly<Record<string, Rule>>;
 }
 
-/** A rule per layer name and per layer class name (`layer.getClassName()`). */
 /** Options every named composite accepts. */
 export interface CompositeOptions extends LayerRules {
   /** ε of the Epsilon rule (default 1e−6). */
@@ -112,6 +122,7 @@ function baseKinds(): Record<LayerKind, Rule | null> {
 
 /** Options of {@link composites}.custom. */
 export interface CustomCompositeOptions extends LayerRules {
+  /** The composite's name in error messages (default `'custom'`). */
   name?: string;
   /** Entries tried before all others (first match wins). */
   rules?: readonly CompositeEntry[];
@@ -181,37 +192,30 @@ function named(
 const epsilonRule = (options: CompositeOptions): Rule => rules.epsilon({ epsilon: options.epsilon });
 const alpha2Beta1 = (): Rule => rules.alphaBeta({ alpha: 2, beta: 1 });
 
-/** `'epsilon'`: Epsilon on every Dense and convolution. */
 function epsilon(options: CompositeOptions = {}): Composite {
   return named('epsilon', options, epsilonRule(options), epsilonRule(options));
 }
 
-/** `'zplus'`: ZPlus on every Dense and convolution. */
 function zPlus(options: LayerRules = {}): Composite {
   return named('zplus', options, rules.zPlus(), rules.zPlus());
 }
 
-/** `'alpha2-beta1'`: AlphaBeta(2, 1) on every Dense and convolution. */
 function alpha2Beta1Composite(options: LayerRules = {}): Composite {
   return named('alpha2-beta1', options, alpha2Beta1(), alpha2Beta1());
 }
 
-/** `'epsilon-plus'`: ZPlus on convolutions, Epsilon on Dense layers. */
 function epsilonPlus(options: CompositeOptions = {}): Composite {
   return named('epsilon-plus', options, epsilonRule(options), rules.zPlus());
 }
 
-/** `'epsilon-alpha2-beta1'`: AlphaBeta(2, 1) on convolutions, Epsilon on Dense layers. */
 function epsilonAlpha2Beta1(options: CompositeOptions = {}): Composite {
   return named('epsilon-alpha2-beta1', options, epsilonRule(options), alpha2Beta1());
 }
 
-/** `'epsilon-plus-flat'`: as epsilon-plus, with Flat on the first Dense or convolution. */
 function epsilonPlusFlat(options: CompositeOptions = {}): Composite {
   return named('epsilon-plus-flat', options, epsilonRule(options), rules.zPlus(), { dense: rules.flat(), conv: rules.flat() });
 }
 
-/** `'epsilon-alpha2-beta1-flat'`: as epsilon-alpha2-beta1, with Flat on the first Dense or convolution. */
 function epsilonAlpha2Beta1Flat(options: CompositeOptions = {}): Composite {
   return named('epsilon-alpha2-beta1-flat', options, epsilonRule(options), alpha2Beta1(), {
     dense: rules.flat(),
@@ -219,7 +223,6 @@ function epsilonAlpha2Beta1Flat(options: CompositeOptions = {}): Composite {
   });
 }
 
-/** `'epsilon-gamma-box'`: Gamma on convolutions, Epsilon on Dense layers, ZBox(low, high) on the first convolution. */
 function epsilonGammaBox(options: EpsilonGammaBoxOptions): Composite {
   assertObject(options, 'options');
   if (options.low === undefined || options.high === undefined) {
@@ -235,15 +238,25 @@ function epsilonGammaBox(options: EpsilonGammaBoxOptions): Composite {
 
 /** Composite constructors; the named ones are also available by name (see {@link COMPOSITE_NAMES}). */
 export const composites = {
+  /** `'epsilon'`: Epsilon(ε) on every Dense and convolution. */
   epsilon,
+  /** `'zplus'`: ZPlus on every Dense and convolution. */
   zPlus,
+  /** `'alpha2-beta1'`: AlphaBeta(2, 1) on every Dense and convolution. */
   alpha2Beta1: alpha2Beta1Composite,
+  /** `'epsilon-plus'`: ZPlus on convolutions, Epsilon(ε) on Dense layers. */
   epsilonPlus,
+  /** `'epsilon-alpha2-beta1'`: AlphaBeta(2, 1) on convolutions, Epsilon(ε) on Dense layers. */
   epsilonAlpha2Beta1,
+  /** `'epsilon-plus-flat'`: epsilon-plus with Flat on the first Dense or convolution. */
   epsilonPlusFlat,
+  /** `'epsilon-alpha2-beta1-flat'`: epsilon-alpha2-beta1 with Flat on the first Dense or convolution. */
   epsilonAlpha2Beta1Flat,
+  /** `'epsilon-gamma-box'`: Gamma(γ) on convolutions, Epsilon(ε) on Dense layers, ZBox(low, high) on the first convolution. */
   epsilonGammaBox,
+  /** A composite of your own: entries, rules by name, class and kind, first-layer rules, on top of the shared defaults. */
   custom,
+  /** A composite with entries of your own tried before its entries. */
   extend,
 };
 
@@ -264,9 +277,13 @@ export type CompositeName = (typeof COMPOSITE_NAMES)[number];
 
 /** The settings `lrp` passes to a named composite from its options. */
 export interface CompositeSettings {
+  /** `lrp`'s `epsilon`: ε of the Epsilon rule. */
   epsilon?: number;
+  /** `lrp`'s `gamma`: γ of the Gamma rule. */
   gamma?: number;
+  /** `lrp`'s `low`: the lowest input value, for ZBox. */
   low?: Bound;
+  /** `lrp`'s `high`: the highest input value, for ZBox. */
   high?: Bound;
 }
 
@@ -303,19 +320,32 @@ export function registerComposite(name: string, factory: CompositeFactory, optio
   registry.set(name, { factory, settings: [...settings] });
 }
 
-registerComposite('epsilon', ({ epsilon: eps }) => epsilon({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('zplus', () => zPlus());
-registerComposite('alpha2-beta1', () => alpha2Beta1Composite());
-registerComposite('epsilon-plus', ({ epsilon: eps }) => epsilonPlus({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-alpha2-beta1', ({ epsilon: eps }) => epsilonAlpha2Beta1({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-plus-flat', ({ epsilon: eps }) => epsilonPlusFlat({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-alpha2-beta1-flat', ({ epsilon: eps }) => epsilonAlpha2Beta1Flat({ epsilon: eps }), { settings: ['epsilon'] });
-registerComposite('epsilon-gamma-box', ({ epsilon: eps, gamma, low, high }) => epsilonGammaBox({ epsilon: eps, gamma, low: low!, high: high! }), {
-  settings: ['epsilon', 'gamma', 'low', 'high'],
-});
+/**
+ * The built-in named composites, looked up after the registry (so `registerComposite` can replace
+ * them). A plain object rather than registration calls: declaring it has no side effect, so a bundle
+ * that does not use LRP drops it.
+ */
+const BUILT_IN: Readonly<Record<CompositeName, { factory: CompositeFactory; settings: readonly (keyof CompositeSettings)[] }>> = {
+  epsilon: { factory: ({ epsilon: eps }) => epsilon({ epsilon: eps }), settings: ['epsilon'] },
+  zplus: { factory: () => zPlus(), settings: [] },
+  'alpha2-beta1': { factory: () => alpha2Beta1Composite(), settings: [] },
+  'epsilon-plus': { factory: ({ epsilon: eps }) => epsilonPlus({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-alpha2-beta1': { factory: ({ epsilon: eps }) => epsilonAlpha2Beta1({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-plus-flat': { factory: ({ epsilon: eps }) => epsilonPlusFlat({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-alpha2-beta1-flat': { factory: ({ epsilon: eps }) => epsilonAlpha2Beta1Flat({ epsilon: eps }), settings: ['epsilon'] },
+  'epsilon-gamma-box': {
+    factory: ({ epsilon: eps, gamma, low, high }) => epsilonGammaBox({ epsilon: eps, gamma, low: low!, high: high! }),
+    settings: ['epsilon', 'gamma', 'low', 'high'],
+  },
+};
+
+/** The composite registered (or built in) under `name`. */
+function namedComposite(name: string): { factory: CompositeFactory; settings: readonly (keyof CompositeSettings)[] } | undefined {
+  return registry.get(name) ?? (Object.prototype.hasOwnProperty.call(BUILT_IN, name) ? BUILT_IN[name as CompositeName] : undefined);
+}
 
 function knownNames(): string {
-  return [...registry.keys()].map((n) => `'${n}'`).join(', ');
+  return [...new Set([...Object.keys(BUILT_IN), ...registry.keys()])].map((n) => `'${n}'`).join(', ');
 }
 
 /**
@@ -325,7 +355,7 @@ function knownNames(): string {
 export function resolveComposite(composite: unknown, settings: CompositeSettings): Composite {
   const given = SETTING_KEYS.filter((k) => settings[k] !== undefined);
   if (typeof composite === 'string') {
-    const entry = registry.get(composite);
+    const entry = namedComposite(composite);
     if (!entry) {
       throw new GlassboxArgumentError('options.composite', `expected one of ${knownNames()} (or a name given to registerComposite) or a Composite, got ${describeValue(composite)}`);
     }

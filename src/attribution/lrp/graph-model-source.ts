@@ -17,10 +17,23 @@ import { GlassboxModelError } from '../../core/errors';
 
 /** The part of a `tf.GraphModel` (tfjs-converter) that LRP reads. */
 export interface GraphModelLike {
-  readonly inputs: readonly { name: string; shape?: number[] }[];
-  readonly outputs: readonly { name: string }[];
+  /** The graph's input (placeholder) nodes. */
+  readonly inputs: readonly {
+    /** The node's name (`'input_1'`, or `'input_1:0'` with an output index). */
+    name: string;
+    /** The input's static shape, where the graph declares one. */
+    shape?: number[];
+  }[];
+  /** The graph's output nodes. */
+  readonly outputs: readonly {
+    /** The node's name (with or without a `:index` suffix). */
+    name: string;
+  }[];
+  /** The value of every constant node (the model's weights), by node name. */
   readonly weights: { [name: string]: tf.Tensor[] };
+  /** Hands the model's artifacts to `handler`; LRP reads the GraphDef from `modelTopology`. */
   save(handler: tf.io.IOHandler): Promise<tf.io.SaveResult>;
+  /** Runs the graph (only checked for, to tell a GraphModel from other objects with `save`). */
   executeAsync(inputs: tf.Tensor | tf.Tensor[]): Promise<unknown>;
 }
 

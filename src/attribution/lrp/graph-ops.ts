@@ -14,6 +14,7 @@ import { transposeOfConv2d, type ConvPadding, transposeOfDense } from './linear-
 import { assertSpec, type AffineParameters, type LayerKind, type LrpBuilder, type LrpStepSpec } from './layer-catalogue';
 import type { LrpGraphNode } from './program';
 import type { Rule } from './rules';
+import { transposeLastTwo } from '../../core/transposed-matmul';
 
 /** How an op runs under LRP; see {@link registerLrpOp}. */
 export interface LrpOpSpec {
@@ -217,7 +218,7 @@ function matMulNode(fused: boolean): LrpOpSpec {
     expand(node, builder, inputs) {
       const transposeA = Boolean(node.attributes.transpose_a ?? node.attributes.adj_x);
       const transposeB = Boolean(node.attributes.transpose_b ?? node.attributes.adj_y);
-      if (inputs[1] !== null && !fused) return productNode(node, builder, inputs, (a, b) => tf.matMul(a, b, transposeA, transposeB));
+      if (inputs[1] !== null && !fused) return productNode(node, builder, inputs, (a, b) => tf.matMul(transposeA ? transposeLastTwo(a) : a, b, false, transposeB));
       if (transposeA || inputs[0] === null) throw new GlassboxModelError(`lrp: node "${node.name}" (op ${node.op}) multiplies a constant from the left; LRP supports x·W`);
       const weight = constantInput(node, 1, 'weight');
       return linearNode(

@@ -61,7 +61,9 @@ export const LAYER_KINDS: readonly LayerKind[] = [
 
 /** The parameters of a linear operation: `z = f(x; weight) + bias`. */
 export interface LinearParameters {
+  /** The weight in the layer's own layout (Dense `[in, out]`, Conv2D `[kh, kw, cin, cout]`, ...). */
   weight: tf.Tensor;
+  /** The bias, one value per output channel, or `null` for a layer without one. */
   bias: tf.Tensor | null;
 }
 
@@ -73,7 +75,9 @@ export type LinearTranspose = (dy: tf.Tensor, parameters: LinearParameters, inpu
  * last axis' size; `null` for 1 and 0). A canonizer can fold it into the linear step before it.
  */
 export interface AffineParameters {
+  /** The factor: a scalar or one value per channel of the last axis; `null` for 1. */
   scale: tf.Tensor | null;
+  /** The offset: a scalar or one value per channel of the last axis; `null` for 0. */
   shift: tf.Tensor | null;
 }
 
@@ -136,7 +140,14 @@ export interface LrpLayerSpec {
    * Without it the layer's own `call` is the forward pass and the rule sees no parameters.
    */
   linear?: {
-    parameters(layer: tfl.layers.Layer): { weight: tf.Tensor; bias?: tf.Tensor | null };
+    /** The layer's parameters, read from `layer` (owned by it: not disposed by LRP). */
+    parameters(layer: tfl.layers.Layer): {
+      /** The weight, in the layout `forward` expects. */
+      weight: tf.Tensor;
+      /** The bias (omitted or `null`: none). */
+      bias?: tf.Tensor | null;
+    };
+    /** `z = f(x; weight) + bias` for the given (possibly rule-modified) parameters, bias included. */
     forward(x: tf.Tensor, parameters: LinearParameters): tf.Tensor;
     /** Optional: the transpose of the linear map (see {@link LrpStepSpec.transpose}), for speed. */
     transpose?: LinearTranspose;

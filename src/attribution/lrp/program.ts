@@ -40,8 +40,11 @@ export interface ProgramStep {
   name: string;
   /** The class rules by class match: the layer class or graph op (fused activations: `'Activation'`). */
   className: string;
+  /** The composite slot of the step (see {@link LayerKind}); `null` when only a rule by name or class can serve it. */
   kind: LayerKind | null;
+  /** The slots the step reads, in the order of `forward`'s inputs. */
   inputs: number[];
+  /** The slot the step writes. */
   output: number;
   /** `z = f(inputs; parameters)`. */
   forward(inputs: tf.Tensor[], parameters: LinearParameters | null): tf.Tensor;
@@ -102,12 +105,15 @@ export interface Program {
  * step reads the slots in `inputs` and writes the slot `output`.
  */
 export class ProgramDraft {
+  /** The steps in execution order (every step's inputs are written by earlier steps or are model inputs). */
   readonly steps: ProgramStep[] = [];
   /** One slot per model input. */
   readonly inputs: number[] = [];
   /** The slot of the explained output (set by the compiler). */
   output = -1;
+  /** How many slots exist: slots are `0..numSlots−1`. */
   numSlots = 0;
+  /** The output slot(s) of every layer or graph node, by name (several for a layer called more than once). */
   readonly layerOutputs = new Map<string, number[]>();
   private readonly owned: tf.Tensor[] = [];
   private readonly aliases = new Map<number, number>();

@@ -29,12 +29,17 @@ export type Reducer = (inputs: readonly tf.Tensor[], gradients: readonly (tf.Ten
 
 /** A rule made of branches (see the module description). */
 export interface BasicRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'basic';
   /** Name shown in error messages, e.g. `'epsilon(0.25)'`. */
   readonly name: string;
+  /** One input modifier per branch (as many as `parameterModifiers`). */
   readonly inputModifiers: readonly InputModifier[];
+  /** One parameter modifier per branch. */
   readonly parameterModifiers: readonly ParameterModifier[];
+  /** The gradient of each branch from the output relevance and the branch outputs `z_k`. */
   readonly gradientMapper: GradientMapper;
+  /** The input relevance from the branch inputs `x_k` and their vector–Jacobian products `v_k`. */
   readonly reducer: Reducer;
   /**
    * The same rule for a layer whose input is known to be ≥ 0 (the output of a ReLU, pooled, padded or
@@ -51,7 +56,9 @@ export interface BasicRule {
  * the extra axes.
  */
 export interface PassRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'pass';
+  /** Name shown in error messages. */
   readonly name: 'pass';
 }
 
@@ -60,7 +67,9 @@ export interface PassRule {
  * inputs, the signals, share it.
  */
 export interface ProductRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'product';
+  /** Name shown in error messages. */
   readonly name: 'signalTakeAll';
   /** ε of the stabiliser `s(z)`. */
   readonly stabilizer: number;
@@ -68,7 +77,9 @@ export interface ProductRule {
 
 /** The plain gradient: relevance is routed like a gradient (max pooling, reshapes, concatenation). */
 export interface GradientRule {
+  /** Tells the rule kinds apart. */
   readonly kind: 'gradient';
+  /** Name shown in error messages. */
   readonly name: 'gradient';
 }
 
@@ -463,4 +474,27 @@ function signalTakeAll(options: StabilizerOptions = {}): ProductRule {
  * `composites.custom({ kinds: { conv: rules.gamma({ gamma: 0.5 }) } })` or
  * `lrp(model, x, { layerRules: { byName: { logits: rules.epsilon({ epsilon: 0.1 }) } } })`.
  */
-export const rules = { epsilon, zPlus, alphaBeta, gamma, flat, wSquare, zBox, norm, pass, gradient, signalTakeAll };
+export const rules = {
+  /** Epsilon (LRP-ε; `epsilon: 0` is LRP-0), for Dense and convolutions. */
+  epsilon,
+  /** ZPlus (z⁺): positive contributions only, for convolutions of ReLU networks. */
+  zPlus,
+  /** AlphaBeta(α, β), α − β = 1 (default α = 2, β = 1): positive and negative contributions weighted apart. */
+  alphaBeta,
+  /** Generalised Gamma (default γ = 0.25): favours contributions of the output's sign. */
+  gamma,
+  /** Flat: relevance spread evenly over the receptive field (for the first layer). */
+  flat,
+  /** WSquare: relevance by squared weights, independent of the input (for the first layer). */
+  wSquare,
+  /** ZBox (z^B) for the input layer of data bounded by `low` and `high`. */
+  zBox,
+  /** Norm, for parameter-free linear steps (sums, average pooling, LayerNormalization). */
+  norm,
+  /** Pass: the output relevance goes to the input unchanged (activations, BatchNorm, embeddings). */
+  pass,
+  /** The plain gradient (max pooling, reshapes, concatenation). */
+  gradient,
+  /** SignalTakeAll, for products: gates get nothing, signals share the relevance. */
+  signalTakeAll,
+};

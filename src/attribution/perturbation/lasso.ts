@@ -16,6 +16,7 @@
  * and then every 4.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { transposedMatMul } from '../../core/transposed-matmul';
 
 /** Options of {@link lasso}. */
 export interface LassoOptions {
@@ -56,8 +57,8 @@ export async function lasso(design: tf.Tensor3D, targets: tf.Tensor2D, weights: 
     const meanY = tf.sum(tf.mul(share, targets), 1);
     const centredZ = tf.sub(design, tf.reshape(meanZ, [problems, 1, features]));
     const centredY = tf.sub(targets, tf.reshape(meanY, [problems, 1]));
-    const gram = tf.matMul(tf.mul(centredZ, tf.reshape(share, [problems, rows, 1])), centredZ, true, false);
-    const q = tf.reshape(tf.matMul(centredZ, tf.reshape(tf.mul(share, centredY), [problems, rows, 1]), true, false), [problems, features]);
+    const gram = transposedMatMul(tf.mul(centredZ, tf.reshape(share, [problems, rows, 1])), centredZ);
+    const q = tf.reshape(transposedMatMul(centredZ, tf.reshape(tf.mul(share, centredY), [problems, rows, 1])), [problems, features]);
     const yy = tf.sum(tf.mul(share, tf.square(centredY)), 1);
     const diagonal = tf.sum(tf.mul(gram, tf.eye(features)), 2);
     const inverse = tf.divNoNan(tf.onesLike(diagonal), diagonal);

@@ -12,6 +12,7 @@
  * scikit-learn `LinearRegression` also returns a minimum-norm solution, of its own centred problem).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { transposedMatMul } from '../../core/transposed-matmul';
 
 /** Options of {@link weightedLeastSquares}. */
 export interface WeightedLeastSquaresOptions {
@@ -59,7 +60,7 @@ export async function weightedLeastSquares(
     options.total === undefined ? tf.mul(active, v) : tf.mul(active, tf.sub(v, tf.divNoNan(tf.sum(tf.mul(active, v), 1, true), count)));
   const apply = (v: tf.Tensor): tf.Tensor => tf.mul(root, tf.reshape(tf.matMul(design, tf.reshape(v, [problems, features, 1])), [problems, rows]));
   const applyTransposed = (r: tf.Tensor): tf.Tensor =>
-    project(tf.reshape(tf.matMul(design, tf.reshape(tf.mul(root, r), [problems, rows, 1]), true, false), [problems, features]));
+    project(tf.reshape(transposedMatMul(design, tf.reshape(tf.mul(root, r), [problems, rows, 1])), [problems, features]));
   const squaredNorm = (v: tf.Tensor): tf.Tensor => tf.sum(tf.square(v), 1);
 
   let state = tf.tidy(() => {

@@ -17,6 +17,7 @@ import { type TapeNode, tapeState } from './engine-tape';
 
 /** A gradient computation failed in the backward pass of one kernel. */
 export class BackwardPassError extends Error {
+  /** Always `'BackwardPassError'` (what `error.name` checks see). */
   override name = 'BackwardPassError';
   constructor(
     /** The kernel (or `tf.customGrad` op) whose gradient failed, as tfjs names it on the tape. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
 import { depthwiseInfo } from './depthwise-backprop-input';
 import { padSpatial, windowTap } from './strided-windows';
+import { transposedMatMul } from '../transposed-matmul';
 
 /** The input padded so that every filter tap of a convolution can read all output positions. */
 function paddedForTaps(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
@@ -44,7 +45,7 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor, info: tf.bac
   const positions = info.batchSize * info.outHeight * info.outWidth;
   const dyMatrix = tf.reshape(dy, [positions, info.outChannels]);
   const taps = stackTaps(x, info, (xTap) =>
-    tf.matMul(tf.reshape(xTap, [positions, info.inChannels]), dyMatrix, true, false),
+    transposedMatMul(tf.reshape(xTap, [positions, info.inChannels]), dyMatrix),
   );
   return tf.reshape(taps, [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels]);
 }

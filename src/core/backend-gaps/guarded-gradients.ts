@@ -5,7 +5,7 @@ import { markInputDependence } from './constant-filters';
 /**
  * `tf.grads(f)(xs, dy)` for the gradient scope ({@link withBackendGapFixesSync}):
  * - it leaks nothing when the forward or backward pass throws, and reports a failed gradient function
- *   as a {@link BackwardPassError} naming the kernel (see `backward-failure.ts`);
+ *   as a {@link index!BackwardPassError} (exported from `tfjs-glassbox`) naming the kernel;
  * - at the end of the forward pass it notes which tensors `f` computed from `xs`, so that convolutions
  *   skip exactly the filter gradients nobody needs: those of filters that do not depend on `xs` (model
  *   weights, whether `tf.Variable`s or a GraphModel's plain tensors), while a filter computed from `xs`

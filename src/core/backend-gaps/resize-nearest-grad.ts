@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opKernel } from './op-kernel';
+import { transposedMatMul } from '../transposed-matmul';
 
 /**
  * The source index of every output row (or column) of a nearest-neighbour resize from `inSize` to
@@ -32,10 +33,10 @@ export function resizeNearestNeighborGradKernel(backendName: string): tf.KernelC
     const oneHot = (indices: tf.Tensor1D, size: number) => tf.expandDims(tf.cast(tf.oneHot(indices, size), 'float32'), 0);
     // [1, outH, inH]ᵀ × [batch, outH, outW·depth] → [batch, inH, outW·depth]
     const rows = oneHot(sourceIndices(inHeight, outHeight, alignCorners, halfPixelCenters), inHeight);
-    const alongRows = tf.matMul(rows, tf.reshape(dy, [batch, outHeight, outWidth * depth]), true, false);
+    const alongRows = transposedMatMul(rows, tf.reshape(dy, [batch, outHeight, outWidth * depth]));
     // [1, outW, inW]ᵀ × [batch·inH, outW, depth] → [batch·inH, inW, depth]
     const cols = oneHot(sourceIndices(inWidth, outWidth, alignCorners, halfPixelCenters), inWidth);
-    const alongCols = tf.matMul(cols, tf.reshape(alongRows, [batch * inHeight, outWidth, depth]), true, false);
+    const alongCols = transposedMatMul(cols, tf.reshape(alongRows, [batch * inHeight, outWidth, depth]));
     return tf.reshape(alongCols, [batch, inHeight, inWidth, depth]);
   });
 }
