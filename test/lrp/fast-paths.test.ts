@@ -2,7 +2,8 @@
  * The LRP executor's fast paths against its general path, on small random layers with weights, biases
  * and inputs of both signs: the rules' forms for non-negative inputs (ZPlus, AlphaBeta and Gamma
  * without their x⁻ branches) against the full rules, the explicit transposes of linear steps against
- * `tf.grads` of their forward passes, the structural analysis that picks the forms, and the per-step
+ * `tf.grads` of their forward passes, the branch outputs derived by linearity (AlphaBeta, Gamma)
+ * against running every branch, the structural analysis that picks the forms, and the per-step
  * freeing of tensors where relevance is shared (pass rules, identity layers, fan-out).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -83,6 +84,46 @@ describe('LRP rule forms for non-negative inputs', () => {
     program.dispose();
     model.dispose();
   });
+});
+
+/** The rule (and its non-negative form) running every branch's forward pass: the executor without linear relations. */
+const direct = (rule: BasicRule): BasicRule => ({
+  ...rule,
+  linearRelation: undefined,
+  nonNegativeInput: rule.nonNegativeInput && { ...rule.nonNegativeInput, linearRelation: undefined },
+});
+
+/** How many forward convolutions run in `fn` (tf.profile's kernel names). */
+async function forwardConvolutions(fn: () => Promise<tf.Tensor>): Promise<number> {
+  const names = new Set([tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNative, tf.FusedDepthwiseConv2D]);
+  const info = await tf.profile(async () => (await fn()).dispose());
+  return info.kernels.filter((k) => names.has(k.name)).length;
+}
+
+describe('LRP branch outputs by linearity', () => {
+  const model = signedThenRectified();
+  const x = seededTensor([2, 7, 7, 3], 32, 1.5);
+
+  // Saved forward passes: 'first' (signed input, general form) 2, 'depthwise', 'side', 'pointwise' 1 each.
+  for (const [name, rule] of [
+    ['alphaBeta(2, 1)', rules.alphaBeta({ alpha: 2, beta: 1 })],
+    ['alphaBeta(3, 2)', rules.alphaBeta({ alpha: 3, beta: 2 })],
+    ['gamma(0.25)', rules.gamma({ gamma: 0.25 })],
+    ['gamma(1)', rules.gamma({ gamma: 1 })],
+  ] as [string, BasicRule][]) {
+    it(`${name}: the derived branch outputs give the relevance of running every branch, with 5 fewer convolutions`, async () => {
+      const composite = composites.custom({ kinds: { conv: rule, dense: rule } });
+      const reference = composites.custom({ kinds: { conv: direct(rule), dense: direct(rule) } });
+      const options: LrpOptions = { target: [0, 2], composite, batchSize: 2 }; // one chunk
+      const fast = await expectNoLeak(() => lrp(model, x, options));
+      const full = await lrp(model, x, { ...options, composite: reference });
+      await expectClose(fast, full, 1e-5);
+      expect((await fast.data()).filter((v) => v !== 0).length).toBeGreaterThan(x.size / 2);
+      const saved = (await forwardConvolutions(() => lrp(model, x, { ...options, composite: reference }))) - (await forwardConvolutions(() => lrp(model, x, options)));
+      expect(saved).toBe(5);
+      [fast, full].forEach((t) => t.dispose());
+    });
+  }
 });
 
 /**

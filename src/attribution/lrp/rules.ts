@@ -48,6 +48,30 @@ export interface BasicRule {
    * proves the input non-negative (ZPlus, AlphaBeta and Gamma have one).
    */
   readonly nonNegativeInput?: BasicRule;
+  /**
+   * For linear layers: branches whose outputs follow from the layer's own output by linearity, so
+   * that the executor runs fewer modified forward passes (see {@link LinearRelation}).
+   */
+  readonly linearRelation?: LinearRelation;
+}
+
+/**
+ * A relation between the branches of a {@link BasicRule} on a linear layer `z = f(x; W) + b` (Dense,
+ * convolutions; not parameter-free steps): `Σ_{k ∈ computed ∪ derived} f(x_k; W_k) = scale · f(x; W)`,
+ * e.g. `W⁺x⁺ + W⁻x⁻ + W⁻x⁺ + W⁺x⁻ = Wx` for AlphaBeta. The executor then runs the forward passes of
+ * the `computed` branches only and gives the first `derived` branch the output
+ * `scale·(z − b) − Σ_computed (z_k − b_k) + Σ_derived b_k` (the other `derived` branches 0), which is
+ * the sum of the `derived` branches' outputs. Exact in exact arithmetic; in float32 the derived output
+ * carries the rounding of `z` and of the computed outputs, so derive the outputs whose size is
+ * dominated by `z` (or only used as a sum with the computed ones).
+ */
+export interface LinearRelation {
+  /** Branches whose forward passes run. */
+  readonly computed: readonly number[];
+  /** Branches whose summed output follows from `z` and the computed ones. */
+  readonly derived: readonly number[];
+  /** `Σ_k W_k = scale · W` over the branches of both lists. */
+  readonly scale: number;
 }
 
 /**
@@ -265,6 +289,8 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
     },
     reducer: (inputs, gradients) =>
       tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0, 1]), alpha), tf.mul(sumOfProducts(inputs, gradients, [2, 3]), beta)),
+    // z_β = (Wx + b⁻ + b⁺) − z_α on linear layers: z_α is sign-definite and computed, z_β derived.
+    linearRelation: { computed: [0, 1], derived: [2, 3], scale: 1 },
     // x ≥ 0: z_α = W⁺x + b⁺, z_β = W⁻x + b⁻, R_in = α x ⊙ W⁺ᵀr_α − β x ⊙ W⁻ᵀr_β.
     nonNegativeInput: {
       kind: 'basic',
@@ -274,6 +300,7 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
       gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps)],
       reducer: (inputs, gradients) =>
         tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0]), alpha), tf.mul(sumOfProducts(inputs, gradients, [1]), beta)),
+      linearRelation: { computed: [0], derived: [1], scale: 1 },
     },
   };
 }
@@ -309,6 +336,9 @@ function gamma(options: GammaOptions = {}): BasicRule {
       return [rPositive, rPositive, rNegative, rNegative, null];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1, 2, 3]),
+    // W^{+γ} + W^{−γ} = (2 + γ)W: the mirror image follows from z and the computed branches (only
+    // used where z < 0, where it is at least |z|: its rounding is that of z).
+    linearRelation: { computed: [0, 1], derived: [2, 3], scale: 2 + g },
     // x ≥ 0: r₊ = R / s(W^{+γ}x + b^{+γ}) where z > 0, r₋ = R / s(W^{−γ}x + b^{−γ}) where z < 0,
     // R_in = x ⊙ W^{+γ}ᵀr₊ + x ⊙ W^{−γ}ᵀr₋.
     nonNegativeInput: {
@@ -322,6 +352,7 @@ function gamma(options: GammaOptions = {}): BasicRule {
         null,
       ],
       reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+      linearRelation: { computed: [0], derived: [1], scale: 2 + g },
     },
   };
 }
