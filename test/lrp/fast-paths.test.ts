@@ -2,8 +2,8 @@
  * The LRP executor's fast paths against its general path, on small random layers with weights, biases
  * and inputs of both signs: the rules' forms for non-negative inputs (ZPlus, AlphaBeta and Gamma
  * without their x⁻ branches) against the full rules, the explicit transposes of linear steps against
- * `tf.grads` of their forward passes, the branch outputs derived by linearity (AlphaBeta, Gamma)
- * against running every branch, the structural analysis that picks the forms, and the per-step
+ * `tf.grads` of their forward passes, the branch outputs derived by linearity (AlphaBeta) against
+ * running every branch, Gamma's two-branch form against Zennit's five branches, the structural analysis that picks the forms, and the per-step
  * freeing of tensors where relevance is shared (pass rules, identity layers, fan-out).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,8 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { compileProgram } from '../../src/attribution/lrp/graph';
 import { transposeOfConv2d, transposeOfDense, type ConvPadding } from '../../src/attribution/lrp/linear-transposes';
 import type { Step } from '../../src/attribution/lrp/program';
-import { forwardValues } from '../../src/attribution/lrp/propagate';
-import { composites, gradientXInput, lrp, rules, type BasicRule, type LrpOptions } from '../../src/index';
+import { forwardValues, propagateRelevance } from '../../src/attribution/lrp/propagate';
+import { keepInput, keepParameters, withBackendGapFixesSync } from '../../src/advanced';
+import { composites, gradientXInput, lrp, rules, type BasicRule, type Composite, type LrpOptions } from '../../src/index';
 import { expectClose, expectNoLeak, seededTensor } from '../helpers';
 import { setSeededWeights } from '../helpers/models';
 
@@ -93,35 +94,96 @@ const direct = (rule: BasicRule): BasicRule => ({
   nonNegativeInput: rule.nonNegativeInput && { ...rule.nonNegativeInput, linearRelation: undefined },
 });
 
-/** How many forward convolutions run in `fn` (tf.profile's kernel names). */
-async function forwardConvolutions(fn: () => Promise<tf.Tensor>): Promise<number> {
-  const names = new Set([tf.Conv2D, tf.FusedConv2D, tf.DepthwiseConv2dNative, tf.FusedDepthwiseConv2D]);
-  const info = await tf.profile(async () => (await fn()).dispose());
-  return info.kernels.filter((k) => names.has(k.name)).length;
+/**
+ * How many times each linear step's forward pass runs when `composite`'s program propagates relevance
+ * through `model` once (the program's own forward pass included), by step name.
+ */
+function forwardPasses(model: tfl.LayersModel, x: tf.Tensor, composite: Composite): Record<string, number> {
+  const program = compileProgram(model, { composite, canonize: true });
+  const counts: Record<string, number> = {};
+  for (const step of program.steps.filter((s) => s.parameters !== null)) {
+    const forward = step.forward;
+    step.forward = (inputs, parameters) => {
+      counts[step.name] = (counts[step.name] ?? 0) + 1;
+      return forward(inputs, parameters);
+    };
+  }
+  withBackendGapFixesSync(() =>
+    tf.tidy(() => {
+      const values = forwardValues(program, x);
+      propagateRelevance(program, values, tf.onesLike(values[program.output]), program.inputs);
+    }),
+  );
+  program.dispose();
+  return counts;
 }
 
 describe('LRP branch outputs by linearity', () => {
   const model = signedThenRectified();
   const x = seededTensor([2, 7, 7, 3], 32, 1.5);
 
-  // Saved forward passes: 'first' (signed input, general form) 2, 'depthwise', 'side', 'pointwise' 1 each.
   for (const [name, rule] of [
     ['alphaBeta(2, 1)', rules.alphaBeta({ alpha: 2, beta: 1 })],
     ['alphaBeta(3, 2)', rules.alphaBeta({ alpha: 3, beta: 2 })],
-    ['gamma(0.25)', rules.gamma({ gamma: 0.25 })],
-    ['gamma(1)', rules.gamma({ gamma: 1 })],
   ] as [string, BasicRule][]) {
-    it(`${name}: the derived branch outputs give the relevance of running every branch, with 5 fewer convolutions`, async () => {
+    it(`${name}: the derived branch outputs give the relevance of running every branch, with fewer forward passes`, async () => {
       const composite = composites.custom({ kinds: { conv: rule, dense: rule } });
       const reference = composites.custom({ kinds: { conv: direct(rule), dense: direct(rule) } });
-      const options: LrpOptions = { target: [0, 2], composite, batchSize: 2 }; // one chunk
+      const options: LrpOptions = { target: [0, 2], composite };
       const fast = await expectNoLeak(() => lrp(model, x, options));
       const full = await lrp(model, x, { ...options, composite: reference });
       await expectClose(fast, full, 1e-5);
       expect((await fast.data()).filter((v) => v !== 0).length).toBeGreaterThan(x.size / 2);
-      const saved = (await forwardConvolutions(() => lrp(model, x, { ...options, composite: reference }))) - (await forwardConvolutions(() => lrp(model, x, options)));
-      expect(saved).toBe(5);
+      // z_β derived: the general form (signed input) runs two modified forward passes instead of four, the others one instead of two.
+      const twice = { depthwise: 2, side: 2, pointwise: 2, hidden: 2, logits: 2 };
+      expect(forwardPasses(model, x, composite)).toEqual({ first: 3, ...twice });
+      expect(forwardPasses(model, x, reference)).toEqual({ first: 5, depthwise: 3, side: 3, pointwise: 3, hidden: 3, logits: 3 });
       [fast, full].forEach((t) => t.dispose());
+    });
+  }
+});
+
+/**
+ * Zennit's Gamma rule as it writes it (five branches: x⁺ and x⁻ with W^{+γ} and W^{−γ}, the layer
+ * itself for the sign of z), for {@link rules}.gamma's two-branch form to be checked against.
+ */
+function zennitGamma(g: number): BasicRule {
+  const plus = (p: tf.Tensor) => tf.add(p, tf.mul(tf.relu(p), g));
+  const minus = (p: tf.Tensor) => tf.add(p, tf.mul(tf.minimum(p, 0), g));
+  const noBias = (modify: (p: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, role: string) => (role === 'bias' ? tf.zerosLike(p) : modify(p));
+  const s = (z: tf.Tensor) => tf.add(z, tf.mul(tf.where(tf.greaterEqual(z, 0), tf.onesLike(z), tf.fill(z.shape, -1)), 1e-6));
+  return {
+    kind: 'basic',
+    name: 'zennit-gamma',
+    inputModifiers: [(x) => tf.relu(x), (x) => tf.minimum(x, 0), (x) => tf.relu(x), (x) => tf.minimum(x, 0), keepInput],
+    parameterModifiers: [plus, noBias(minus), minus, noBias(plus), keepParameters],
+    gradientMapper: (r, [p0, p1, n0, n1, z]) => {
+      const positive = tf.div(tf.mul(r, tf.cast(tf.greater(z, 0), 'float32')), s(tf.add(p0, p1)));
+      const negative = tf.div(tf.mul(r, tf.cast(tf.less(z, 0), 'float32')), s(tf.add(n0, n1)));
+      return [positive, positive, negative, negative, null];
+    },
+    reducer: (inputs, v) => [0, 1, 2, 3].map((k) => tf.mul(inputs[k], v[k]!)).reduce((a, b) => tf.add(a, b)),
+  };
+}
+
+describe('Gamma in two branches', () => {
+  const model = signedThenRectified();
+  const x = seededTensor([2, 7, 7, 3], 32, 1.5);
+
+  for (const g of [0.25, 1]) {
+    it(`gamma(${g}) equals Zennit's five-branch form on signed and rectified inputs, with one modified forward pass`, async () => {
+      const rule = rules.gamma({ gamma: g });
+      const options: LrpOptions = { target: [0, 2], composite: composites.custom({ kinds: { conv: rule, dense: rule } }) };
+      const reference: LrpOptions = { ...options, composite: composites.custom({ kinds: { conv: zennitGamma(g), dense: zennitGamma(g) } }) };
+      const fast = await expectNoLeak(() => lrp(model, x, options));
+      const zennit = await lrp(model, x, reference);
+      await expectClose(fast, zennit, 1e-5);
+      expect((await fast.data()).filter((v) => v !== 0).length).toBeGreaterThan(x.size / 2);
+      // One modified forward pass per linear step instead of four.
+      const steps = ['first', 'depthwise', 'side', 'pointwise', 'hidden', 'logits'];
+      expect(forwardPasses(model, x, options.composite as Composite)).toEqual(Object.fromEntries(steps.map((name) => [name, 2])));
+      expect(forwardPasses(model, x, reference.composite as Composite)).toEqual(Object.fromEntries(steps.map((name) => [name, 5])));
+      [fast, zennit].forEach((t) => t.dispose());
     });
   }
 });

@@ -18,7 +18,7 @@ import { GlassboxModelError } from '../../core/errors';
 import type { Canonizer } from './canonizers';
 import { ruleFor, type Composite, type LrpLayerInfo } from './composites';
 import type { AffineParameters, LayerKind, LinearParameters, LinearTranspose } from './layer-catalogue';
-import { isWeightsOnly, keepParameters, type BasicRule, type ParameterModifier, type Rule } from './rules';
+import { isWeightsOnly, keepParameters, type BasicRule, type ParameterModifier, type ParameterRole, type Rule } from './rules';
 
 /** A node of a converted GraphModel, as LRP reads it. */
 export interface LrpGraphNode {
@@ -287,17 +287,22 @@ export function nonNegativeSlots(steps: readonly ProgramStep[]): Set<number> {
 function withBranchParameters(step: Step, draft: ProgramDraft): Step {
   const { rule, parameters } = step;
   if (rule.kind !== 'basic' || parameters === null) return step;
+  // A modifier that returns its parameter unchanged (a rule's own identity) must not hand the model's weight to the draft.
+  const modified = (modify: ParameterModifier, parameter: tf.Tensor, role: ParameterRole): tf.Tensor => {
+    const result = tf.tidy(() => modify(parameter, role));
+    return result === parameter ? parameter : draft.own(result);
+  };
   const weights = new Map<ParameterModifier, tf.Tensor>();
   const weightOf = (modify: ParameterModifier): tf.Tensor => {
     let weight = weights.get(modify);
-    if (weight === undefined) weights.set(modify, (weight = draft.own(tf.tidy(() => modify(parameters.weight, 'weight')))));
+    if (weight === undefined) weights.set(modify, (weight = modified(modify, parameters.weight, 'weight')));
     return weight;
   };
   const branchParameters = rule.parameterModifiers.map((modify): LinearParameters => {
     if (modify === keepParameters) return parameters;
     if (isWeightsOnly(modify)) return { weight: weightOf(modify.weightsOf), bias: null };
     const bias = parameters.bias;
-    return { weight: weightOf(modify), bias: bias === null ? null : draft.own(tf.tidy(() => modify(bias, 'bias'))) };
+    return { weight: weightOf(modify), bias: bias === null ? null : modified(modify, bias, 'bias') };
   });
   return { ...step, branchParameters };
 }

@@ -157,6 +157,9 @@ const positive = (t: tf.Tensor): tf.Tensor => tf.relu(t);
 /** `min(t, 0)`, as `t − relu(t)` (exact; `tf.minimum` with a scalar is several times slower on wasm). */
 const negative = (t: tf.Tensor): tf.Tensor => tf.sub(t, tf.relu(t));
 const ones: InputModifier = (input) => tf.onesLike(input);
+const absoluteInput: InputModifier = (input) => tf.abs(input);
+/** `|W|, |b|` */
+const absoluteParameters: ParameterModifier = (parameter) => tf.abs(parameter);
 const positiveInput: InputModifier = positive;
 const negativeInput: InputModifier = negative;
 /** `W⁺, b⁺` */
@@ -313,46 +316,42 @@ export interface GammaOptions extends StabilizerOptions {
 
 /**
  * Generalised Gamma rule (Montavon et al. 2019; Zennit): `W^{+γ} = W + γW⁺`, `W^{−γ} = W + γW⁻`
- * (biases likewise). Where `z = Wx + b > 0`: `r = R / s(W^{+γ}x⁺ + W^{−γ}x⁻ + b^{+γ})` and
- * `R_in = x⁺ ⊙ W^{+γ}ᵀ r + x⁻ ⊙ W^{−γ}ᵀ r`; where `z < 0` the mirror image with `W^{−γ}x⁺ + W^{+γ}x⁻ +
- * b^{−γ}`. For x ≥ 0 this is the classic γ-rule.
+ * (biases likewise). Where `z = Wx + b > 0`: `r₊ = R / s(W^{+γ}x⁺ + W^{−γ}x⁻ + b^{+γ})` and
+ * `R_in = x⁺ ⊙ W^{+γ}ᵀ r₊ + x⁻ ⊙ W^{−γ}ᵀ r₊`; where `z < 0` the mirror image with `r₋ = R / s(W^{−γ}x⁺ +
+ * W^{+γ}x⁻ + b^{−γ})`. For x ≥ 0 this is the classic γ-rule.
+ *
+ * Computed with two branches instead of Zennit's four: with `t = |W||x| + |b|`, `W⁺x⁺ + W⁻x⁻ + b⁺ =
+ * (z + t)/2`, so the denominators are `(1 + γ/2)·z ± (γ/2)·t`; and since `W^{±γ} = (1 + γ/2)W ± (γ/2)|W|`,
+ * `R_in = x ⊙ Wᵀ[(1 + γ/2)(r₊ + r₋)] + |x| ⊙ |W|ᵀ[(γ/2)(r₊ − r₋)]`: one modified forward pass and two
+ * vector–Jacobian products. The same relevance (rounding aside: `z` and `t` carry the rounding of `z`,
+ * which the denominators, at least `|z|` where used, are dominated by).
  */
 function gamma(options: GammaOptions = {}): BasicRule {
   const g = options.gamma ?? 0.25;
   assertNumberInRange(g, 'gamma', { min: 0 });
   const eps = stabilizerOption(options);
-  const plus: ParameterModifier = (p) => tf.add(p, tf.mul(positive(p), g));
-  const minus: ParameterModifier = (p) => tf.add(p, tf.mul(negative(p), g));
-  const plusWeightsOnly = weightsOnly(plus);
-  const minusWeightsOnly = weightsOnly(minus);
+  const mapper: GradientMapper = (relevance, [z, t]) => {
+    const zScaled = tf.mul(z, 1 + g / 2);
+    const tScaled = tf.mul(t, g / 2);
+    const rPositive = tf.mul(divideStabilized(relevance, tf.add(zScaled, tScaled), eps), isPositive(z));
+    const rNegative = tf.mul(divideStabilized(relevance, tf.sub(zScaled, tScaled), eps), isNegative(z));
+    return [tf.mul(tf.add(rPositive, rNegative), 1 + g / 2), tf.mul(tf.sub(rPositive, rNegative), g / 2)];
+  };
   return {
     kind: 'basic',
     name: `gamma(${g})`,
-    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput],
-    parameterModifiers: [plus, minusWeightsOnly, minus, plusWeightsOnly, keepParameters],
-    gradientMapper: (relevance, [p0, p1, n0, n1, z]) => {
-      const rPositive = tf.mul(divideStabilized(relevance, tf.add(p0, p1), eps), isPositive(z));
-      const rNegative = tf.mul(divideStabilized(relevance, tf.add(n0, n1), eps), isNegative(z));
-      return [rPositive, rPositive, rNegative, rNegative, null];
-    },
-    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1, 2, 3]),
-    // W^{+γ} + W^{−γ} = (2 + γ)W: the mirror image follows from z and the computed branches (only
-    // used where z < 0, where it is at least |z|: its rounding is that of z).
-    linearRelation: { computed: [0, 1], derived: [2, 3], scale: 2 + g },
-    // x ≥ 0: r₊ = R / s(W^{+γ}x + b^{+γ}) where z > 0, r₋ = R / s(W^{−γ}x + b^{−γ}) where z < 0,
-    // R_in = x ⊙ W^{+γ}ᵀr₊ + x ⊙ W^{−γ}ᵀr₋.
+    inputModifiers: [keepInput, absoluteInput],
+    parameterModifiers: [keepParameters, absoluteParameters],
+    gradientMapper: mapper,
+    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    // x ≥ 0: |x| = x.
     nonNegativeInput: {
       kind: 'basic',
       name: `gamma(${g})`,
-      inputModifiers: [keepInput, keepInput, keepInput],
-      parameterModifiers: [plus, minus, keepParameters],
-      gradientMapper: (relevance, [zPlus, zMinus, z]) => [
-        tf.mul(divideStabilized(relevance, zPlus, eps), isPositive(z)),
-        tf.mul(divideStabilized(relevance, zMinus, eps), isNegative(z)),
-        null,
-      ],
-      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
-      linearRelation: { computed: [0], derived: [1], scale: 2 + g },
+      inputModifiers: [keepInput, keepInput],
+      parameterModifiers: [keepParameters, absoluteParameters],
+      gradientMapper: mapper,
+      reducer: (inputs, gradients) => tf.mul(inputs[0], tf.add(gradients[0]!, gradients[1]!)),
     },
   };
 }
