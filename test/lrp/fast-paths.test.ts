@@ -186,6 +186,21 @@ describe('Gamma in two branches', () => {
       [fast, zennit].forEach((t) => t.dispose());
     });
   }
+
+  it('gamma(0) with ε = 0 is LRP-0, zero pre-activations included', async () => {
+    const input = tfl.input({ shape: [4] });
+    const hidden = tfl.layers.dense({ units: 3, activation: 'relu', useBias: false, name: 'hidden' }).apply(input) as tfl.SymbolicTensor;
+    const small = setSeededWeights(tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, name: 'out' }).apply(hidden) as tfl.SymbolicTensor }), 35);
+    // The second row is 0: every pre-activation of 'hidden' is 0 there.
+    const v = tf.concat([seededTensor([1, 4], 36, 1), tf.zeros([1, 4])]);
+    const gamma0 = rules.gamma({ gamma: 0, epsilon: 0 });
+    const relevance = await lrp(small, v, { target: 1, composite: composites.custom({ kinds: { dense: gamma0 } }) });
+    const lrp0 = await lrp(small, v, { target: 1, composite: composites.custom({ kinds: { dense: rules.epsilon({ epsilon: 0 }) } }) });
+    await expectClose(relevance, lrp0, 1e-6);
+    expect(Array.from(await relevance.data()).every(Number.isFinite)).toBe(true);
+    [relevance, lrp0, v].forEach((t) => t.dispose());
+    small.dispose();
+  });
 });
 
 /**

@@ -148,11 +148,6 @@ export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: nu
   return tf.div(relevance, tf.add(z, tf.mul(tf.step(tf.neg(z), -1), -epsilon)));
 }
 
-/** `1[z > 0]` as floats. */
-const isPositive = (z: tf.Tensor): tf.Tensor => tf.step(z);
-/** `1[z < 0]` as floats. */
-const isNegative = (z: tf.Tensor): tf.Tensor => tf.step(tf.neg(z));
-
 const positive = (t: tf.Tensor): tf.Tensor => tf.relu(t);
 /** `min(t, 0)`, as `t − relu(t)` (exact; `tf.minimum` with a scalar is several times slower on wasm). */
 const negative = (t: tf.Tensor): tf.Tensor => tf.sub(t, tf.relu(t));
@@ -330,12 +325,18 @@ function gamma(options: GammaOptions = {}): BasicRule {
   const g = options.gamma ?? 0.25;
   assertNumberInRange(g, 'gamma', { min: 0 });
   const eps = stabilizerOption(options);
+  // With a = 1 + γ/2 and c = (γ/2)/a, m = −sign₀(z) (+1 where z < 0, −1 elsewhere), σ = sign(z):
+  // s(z^{±γ})/a = z − m·(c·t + ε/a) (the sign of z^{±γ} is that of z where it is used), q = R·a / s(z^{±γ}),
+  // and the two gradients a(r₊ + r₋) = q·|σ|, (γ/2)(r₊ − r₋) = c·q·σ (σ = 0 where z = 0: no relevance).
+  const a = 1 + g / 2;
+  const c = g / 2 / a;
   const mapper: GradientMapper = (relevance, [z, t]) => {
-    const zScaled = tf.mul(z, 1 + g / 2);
-    const tScaled = tf.mul(t, g / 2);
-    const rPositive = tf.mul(divideStabilized(relevance, tf.add(zScaled, tScaled), eps), isPositive(z));
-    const rNegative = tf.mul(divideStabilized(relevance, tf.sub(zScaled, tScaled), eps), isNegative(z));
-    return [tf.mul(tf.add(rPositive, rNegative), 1 + g / 2), tf.mul(tf.sub(rPositive, rNegative), g / 2)];
+    const m = tf.step(tf.neg(z), -1);
+    const denominator = tf.sub(z, tf.mul(m, tf.add(tf.mul(t, c), eps / a)));
+    // Only with ε = 0 can it vanish (z = t = 0), where σ = 0 takes the relevance away anyway.
+    const q = tf.div(relevance, eps > 0 ? denominator : tf.where(tf.equal(z, 0), tf.onesLike(z), denominator));
+    const sigma = tf.sign(z);
+    return [tf.mul(q, tf.abs(sigma)), tf.mul(tf.mul(q, sigma), c)];
   };
   return {
     kind: 'basic',
