@@ -2,8 +2,8 @@
  * The LRP executor's fast paths against its general path, on small random layers with weights, biases
  * and inputs of both signs: the rules' forms for non-negative inputs (ZPlus, AlphaBeta and Gamma
  * without their x⁻ branches) against the full rules, the explicit transposes of linear steps against
- * `tf.grads` of their forward passes, the branch outputs derived by linearity (AlphaBeta) against
- * running every branch, Gamma's two-branch form against Zennit's five branches, the structural analysis that picks the forms, and the per-step
+ * `tf.grads` of their forward passes, AlphaBeta, ZPlus and Gamma with their branch outputs derived
+ * by linearity against Zennit's branches (each its own forward pass), the structural analysis that picks the forms, and the per-step
  * freeing of tensors where relevance is shared (pass rules, identity layers, fan-out).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -87,12 +87,31 @@ describe('LRP rule forms for non-negative inputs', () => {
   });
 });
 
-/** The rule (and its non-negative form) running every branch's forward pass: the executor without linear relations. */
-const direct = (rule: BasicRule): BasicRule => ({
-  ...rule,
-  linearRelation: undefined,
-  nonNegativeInput: rule.nonNegativeInput && { ...rule.nonNegativeInput, linearRelation: undefined },
-});
+const zennitStabilize = (z: tf.Tensor) => tf.add(z, tf.mul(tf.where(tf.greaterEqual(z, 0), tf.onesLike(z), tf.fill(z.shape, -1)), 1e-6));
+const noBias = (modify: (p: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, role: string) => (role === 'bias' ? tf.zerosLike(p) : modify(p));
+
+/**
+ * Zennit's AlphaBeta as it writes it (four branches: x⁺ with W⁺, b⁺ and x⁻ with W⁻ for z_α; x⁺ with
+ * W⁻, b⁻ and x⁻ with W⁺ for z_β), every branch its own forward pass; `alpha: 1, beta: 0` is ZPlus
+ * (whose z_β branches then carry no weight).
+ */
+function zennitAlphaBeta(alpha: number, beta: number): BasicRule {
+  const pos = (p: tf.Tensor) => tf.relu(p);
+  const neg = (p: tf.Tensor) => tf.minimum(p, 0);
+  return {
+    kind: 'basic',
+    name: 'zennit-alpha-beta',
+    inputModifiers: [pos, neg, pos, neg],
+    parameterModifiers: [pos, noBias(neg), neg, noBias(pos)],
+    gradientMapper: (r, [a0, a1, b0, b1]) => {
+      const rAlpha = tf.div(r, zennitStabilize(tf.add(a0, a1)));
+      const rBeta = tf.div(r, zennitStabilize(tf.add(b0, b1)));
+      return [rAlpha, rAlpha, rBeta, rBeta];
+    },
+    reducer: (x, v) =>
+      tf.sub(tf.mul(tf.add(tf.mul(x[0], v[0]!), tf.mul(x[1], v[1]!)), alpha), tf.mul(tf.add(tf.mul(x[2], v[2]!), tf.mul(x[3], v[3]!)), beta)),
+  };
+}
 
 /**
  * How many times each linear step's forward pass runs when `composite`'s program propagates relevance
@@ -122,25 +141,41 @@ describe('LRP branch outputs by linearity', () => {
   const model = signedThenRectified();
   const x = seededTensor([2, 7, 7, 3], 32, 1.5);
 
-  for (const [name, rule] of [
-    ['alphaBeta(2, 1)', rules.alphaBeta({ alpha: 2, beta: 1 })],
-    ['alphaBeta(3, 2)', rules.alphaBeta({ alpha: 3, beta: 2 })],
-  ] as [string, BasicRule][]) {
-    it(`${name}: the derived branch outputs give the relevance of running every branch, with fewer forward passes`, async () => {
+  for (const [name, rule, reference] of [
+    ['alphaBeta(2, 1)', rules.alphaBeta({ alpha: 2, beta: 1 }), zennitAlphaBeta(2, 1)],
+    ['alphaBeta(3, 2)', rules.alphaBeta({ alpha: 3, beta: 2 }), zennitAlphaBeta(3, 2)],
+    ['zPlus', rules.zPlus(), zennitAlphaBeta(1, 0)],
+  ] as [string, BasicRule, BasicRule][]) {
+    it(`${name}: one modified forward pass per layer (z and |W||x| + |b|, or z_α), the relevance of Zennit's branches`, async () => {
       const composite = composites.custom({ kinds: { conv: rule, dense: rule } });
-      const reference = composites.custom({ kinds: { conv: direct(rule), dense: direct(rule) } });
+      const zennit = composites.custom({ kinds: { conv: reference, dense: reference } });
       const options: LrpOptions = { target: [0, 2], composite };
       const fast = await expectNoLeak(() => lrp(model, x, options));
-      const full = await lrp(model, x, { ...options, composite: reference });
+      const full = await lrp(model, x, { ...options, composite: zennit });
       await expectClose(fast, full, 1e-5);
       expect((await fast.data()).filter((v) => v !== 0).length).toBeGreaterThan(x.size / 2);
-      // z_β derived: the general form (signed input) runs two modified forward passes instead of four, the others one instead of two.
-      const twice = { depthwise: 2, side: 2, pointwise: 2, hidden: 2, logits: 2 };
-      expect(forwardPasses(model, x, composite)).toEqual({ first: 3, ...twice });
-      expect(forwardPasses(model, x, reference)).toEqual({ first: 5, depthwise: 3, side: 3, pointwise: 3, hidden: 3, logits: 3 });
+      const steps = ['first', 'depthwise', 'side', 'pointwise', 'hidden', 'logits'];
+      expect(forwardPasses(model, x, composite)).toEqual(Object.fromEntries(steps.map((step) => [step, 2])));
+      expect(forwardPasses(model, x, zennit)).toEqual(Object.fromEntries(steps.map((step) => [step, 5])));
       [fast, full].forEach((t) => t.dispose());
     });
   }
+
+  it('runs every branch on parameter-free steps (ZPlus on an Add: with no weight to modify, its branches sum to z, not to Σ x⁺)', async () => {
+    const a = tfl.input({ shape: [3] });
+    const b = tfl.input({ shape: [3] });
+    const sum = tfl.layers.add().apply([a, b]) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({ units: 2, name: 'out' }).apply(sum) as tfl.SymbolicTensor;
+    const net = setSeededWeights(tfl.model({ inputs: [a, b], outputs: out }), 37);
+    const xs = [seededTensor([2, 3], 38, 1), seededTensor([2, 3], 39, 1)];
+    const zPlus = rules.zPlus();
+    const zennit = zennitAlphaBeta(1, 0);
+    const ours = (await lrp(net, xs, { target: 1, composite: composites.custom({ kinds: { dense: rules.epsilon() }, byClass: { Add: zPlus } }) })) as tf.Tensor[];
+    const theirs = (await lrp(net, xs, { target: 1, composite: composites.custom({ kinds: { dense: rules.epsilon() }, byClass: { Add: zennit } }) })) as tf.Tensor[];
+    for (let k = 0; k < 2; k++) await expectClose(ours[k], theirs[k], 1e-6);
+    [...ours, ...theirs, ...xs].forEach((t) => t.dispose());
+    net.dispose();
+  });
 });
 
 /**
@@ -150,8 +185,7 @@ describe('LRP branch outputs by linearity', () => {
 function zennitGamma(g: number): BasicRule {
   const plus = (p: tf.Tensor) => tf.add(p, tf.mul(tf.relu(p), g));
   const minus = (p: tf.Tensor) => tf.add(p, tf.mul(tf.minimum(p, 0), g));
-  const noBias = (modify: (p: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, role: string) => (role === 'bias' ? tf.zerosLike(p) : modify(p));
-  const s = (z: tf.Tensor) => tf.add(z, tf.mul(tf.where(tf.greaterEqual(z, 0), tf.onesLike(z), tf.fill(z.shape, -1)), 1e-6));
+  const s = zennitStabilize;
   return {
     kind: 'basic',
     name: 'zennit-gamma',

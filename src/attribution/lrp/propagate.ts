@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxModelError } from '../../core/errors';
 import type { LinearParameters } from './layer-catalogue';
 import type { Program, Step } from './program';
-import { divideStabilized, keepInput, keepParameters, type BasicRule, type InputModifier, type LinearRelation, type ProductRule } from './rules';
+import { divideStabilized, keepInput, keepParameters, type BasicRule, type InputModifier, type ProductRule } from './rules';
 
 /** The value of every slot for the batch `x` (one tensor per model input); slots not computed stay undefined. */
 export function forwardValues(program: Program, x: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] {
@@ -114,8 +114,7 @@ function productRelevance(step: Step, rule: ProductRule, inputs: tf.Tensor[], ou
 /**
  * Zennit's BasicHook: branch inputs and parameters, branch outputs, mapped gradients, vector–Jacobian
  * products, reduction, for every input of the layer. An input modifier shared by several branches runs
- * once; on a linear step, the outputs of a rule's {@link LinearRelation}'s derived branches come from
- * the layer's output instead of forward passes of their own.
+ * once; on a step with parameters, a rule's {@link DerivedOutputs} replace forward passes.
  */
 function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output: tf.Tensor, r: tf.Tensor): tf.Tensor[] {
   const modified = new Map<InputModifier, tf.Tensor[]>();
@@ -124,20 +123,19 @@ function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output
     if (branchInputs === undefined) modified.set(modifyInput, (branchInputs = inputs.map((x) => modifyInput(x))));
     return branchInputs;
   };
-  const relation = step.parameters !== null && step.branchParameters !== undefined ? rule.linearRelation : undefined;
-  const derived = new Set(relation?.derived);
+  const derived = step.parameters !== null ? rule.derivedOutputs : undefined;
   const branches = rule.inputModifiers.map((modifyInput, b) => {
     const modifyParameters = rule.parameterModifiers[b];
     // Linear steps: the branch parameters modified at compile time; other steps have none.
     const parameters = step.branchParameters?.[b] ?? step.parameters;
     const unchanged = modifyInput === keepInput && modifyParameters === keepParameters;
     const branchInputs = unchanged ? inputs : modify(modifyInput);
-    const branchOutput = unchanged ? output : derived.has(b) ? null : step.forward(branchInputs, parameters);
-    return { inputs: branchInputs, parameters, output: branchOutput };
+    const skipped = derived?.branches.includes(b) === true;
+    return { inputs: branchInputs, parameters, output: unchanged ? output : skipped ? null : step.forward(branchInputs, parameters) };
   });
-  if (relation !== undefined) {
-    const outputs = derivedOutputs(step, relation, output, branches);
-    relation.derived.forEach((b, k) => (branches[b].output = outputs[k]));
+  if (derived !== undefined) {
+    const outputs = derived.derive(branches.map((b) => b.output));
+    derived.branches.forEach((b, k) => (branches[b].output = outputs[k]));
   }
   const gradients = rule.gradientMapper(
     r,
@@ -153,31 +151,6 @@ function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output
       products.map((p) => (p === null ? null : p[k])),
     ),
   );
-}
-
-/**
- * The outputs of `relation.derived` on a linear step with output `z = f(x; W) + b`: the first gets
- * `scale·z − Σ_computed z_k + c` with the bias term `c = Σ_computed b_k + Σ_derived b_k − scale·b`
- * (one vector), the others 0.
- */
-function derivedOutputs(
-  step: Step,
-  relation: LinearRelation,
-  z: tf.Tensor,
-  branches: readonly { parameters: LinearParameters | null; output: tf.Tensor | null }[],
-): tf.Tensor[] {
-  const biases = [
-    ...[...relation.computed, ...relation.derived].map((b) => branches[b].parameters?.bias ?? null),
-    relation.scale === 1 ? step.parameters!.bias : step.parameters!.bias && tf.mul(step.parameters!.bias, relation.scale),
-  ];
-  const own = biases.length - 1;
-  const terms = biases.flatMap((bias, k) => (bias === null ? [] : [k === own ? tf.neg(bias) : bias]));
-  const correction = terms.length === 0 ? null : terms.reduce((a, b) => tf.add(a, b));
-  let total = relation.scale === 1 ? z : tf.mul(z, relation.scale);
-  for (const b of relation.computed) total = tf.sub(total, branches[b].output!);
-  if (correction !== null) total = tf.add(total, correction);
-  const zero = tf.scalar(0);
-  return relation.derived.map((_, k) => (k === 0 ? total : zero));
 }
 
 /**

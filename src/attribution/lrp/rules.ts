@@ -49,29 +49,25 @@ export interface BasicRule {
    */
   readonly nonNegativeInput?: BasicRule;
   /**
-   * For linear layers: branches whose outputs follow from the layer's own output by linearity, so
-   * that the executor runs fewer modified forward passes (see {@link LinearRelation}).
+   * Branch outputs that follow from the other branches' on layers with parameters (Dense,
+   * convolutions), so that the executor runs fewer modified forward passes (see {@link DerivedOutputs}).
    */
-  readonly linearRelation?: LinearRelation;
+  readonly derivedOutputs?: DerivedOutputs;
 }
 
 /**
- * A relation between the branches of a {@link BasicRule} on a linear layer `z = f(x; W) + b` (Dense,
- * convolutions; not parameter-free steps): `Σ_{k ∈ computed ∪ derived} f(x_k; W_k) = scale · f(x; W)`,
- * e.g. `W⁺x⁺ + W⁻x⁻ + W⁻x⁺ + W⁺x⁻ = Wx` for AlphaBeta. The executor then runs the forward passes of
- * the `computed` branches only and gives the first `derived` branch the output
- * `scale·(z − b) − Σ_computed (z_k − b_k) + Σ_derived b_k` (the other `derived` branches 0), which is
- * the sum of the `derived` branches' outputs. Exact in exact arithmetic; in float32 the derived output
- * carries the rounding of `z` and of the computed outputs, so derive the outputs whose size is
- * dominated by `z` (or only used as a sum with the computed ones).
+ * Outputs of some branches of a {@link BasicRule} computed from the other branches' outputs instead of
+ * forward passes of their own, by the linearity of `z = f(x; W) + b` in `W` and in `x`: e.g. with
+ * `t = |W||x| + |b|`, `W⁺x⁺ + W⁻x⁻ + b⁺ = (z + t)/2` and `W⁻x⁺ + W⁺x⁻ + b⁻ = (z − t)/2`. Used on steps
+ * with parameters only (parameter modifiers do nothing on parameter-free steps, where every branch
+ * runs). Exact in exact arithmetic; in float32 a derived output carries the rounding of `z` and `t`,
+ * i.e. of `|W||x|`, as the layer's own output `z` does.
  */
-export interface LinearRelation {
-  /** Branches whose forward passes run. */
-  readonly computed: readonly number[];
-  /** Branches whose summed output follows from `z` and the computed ones. */
-  readonly derived: readonly number[];
-  /** `Σ_k W_k = scale · W` over the branches of both lists. */
-  readonly scale: number;
+export interface DerivedOutputs {
+  /** The branches whose outputs are derived (their forward passes are skipped). */
+  readonly branches: readonly number[];
+  /** Their outputs, in the order of `branches`, from every branch's output (`null` at `branches`). */
+  derive(outputs: readonly (tf.Tensor | null)[]): tf.Tensor[];
 }
 
 /**
@@ -189,6 +185,11 @@ function stabilizerOption(options: StabilizerOptions | undefined): number {
   return epsilon;
 }
 
+/** `[z/2, t/2]`, whose sum and difference are `(z ± t)/2`. */
+function halves(z: tf.Tensor, t: tf.Tensor): tf.Tensor[] {
+  return [tf.mul(z, 0.5), tf.mul(t, 0.5)];
+}
+
 function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], indices: number[]): tf.Tensor {
   return indices.map((i) => tf.mul(inputs[i], gradients[i]!)).reduce((a, b) => tf.add(a, b));
 }
@@ -235,13 +236,15 @@ function zPlus(options: StabilizerOptions = {}): BasicRule {
   return {
     kind: 'basic',
     name: 'zPlus',
-    inputModifiers: [positiveInput, negativeInput],
-    parameterModifiers: [positiveParameters, negativeWeightsOnly],
+    // Branches 2 and 3 (z, t = |W||x| + |b|) give z⁺ = (z + t)/2 on layers with parameters.
+    inputModifiers: [positiveInput, negativeInput, keepInput, absoluteInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly, keepParameters, absoluteParameters],
     gradientMapper: (relevance, [zPositive, zNegative]) => {
       const r = divideStabilized(relevance, tf.add(zPositive, zNegative), eps);
-      return [r, r];
+      return [r, r, null, null];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    derivedOutputs: { branches: [0, 1], derive: ([, , z, t]) => halves(z!, t!) },
     // x ≥ 0: z⁺ = W⁺x + b⁺, R_in = x ⊙ W⁺ᵀr.
     nonNegativeInput: {
       kind: 'basic',
@@ -278,27 +281,34 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
   return {
     kind: 'basic',
     name: `alphaBeta(${alpha}, ${beta})`,
-    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput],
-    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly],
+    // Branches 4 and 5 (z, t = |W||x| + |b|) give z_α = (z + t)/2, z_β = (z − t)/2 on layers with parameters.
+    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput, absoluteInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly, keepParameters, absoluteParameters],
     gradientMapper: (relevance, [a0, a1, b0, b1]) => {
       const rAlpha = divideStabilized(relevance, tf.add(a0, a1), eps);
       const rBeta = divideStabilized(relevance, tf.add(b0, b1), eps);
-      return [rAlpha, rAlpha, rBeta, rBeta];
+      return [rAlpha, rAlpha, rBeta, rBeta, null, null];
     },
     reducer: (inputs, gradients) =>
       tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0, 1]), alpha), tf.mul(sumOfProducts(inputs, gradients, [2, 3]), beta)),
-    // z_β = (Wx + b⁻ + b⁺) − z_α on linear layers: z_α is sign-definite and computed, z_β derived.
-    linearRelation: { computed: [0, 1], derived: [2, 3], scale: 1 },
+    derivedOutputs: {
+      branches: [0, 1, 2, 3],
+      derive: ([, , , , z, t]) => {
+        const [zHalf, tHalf] = halves(z!, t!);
+        return [zHalf, tHalf, zHalf, tf.neg(tHalf)];
+      },
+    },
     // x ≥ 0: z_α = W⁺x + b⁺, z_β = W⁻x + b⁻, R_in = α x ⊙ W⁺ᵀr_α − β x ⊙ W⁻ᵀr_β.
     nonNegativeInput: {
       kind: 'basic',
       name: `alphaBeta(${alpha}, ${beta})`,
-      inputModifiers: [keepInput, keepInput],
-      parameterModifiers: [positiveParameters, negativeParameters],
-      gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps)],
+      // Branch 2 (z) gives z_β = z − z_α on layers with parameters (b = b⁺ + b⁻).
+      inputModifiers: [keepInput, keepInput, keepInput],
+      parameterModifiers: [positiveParameters, negativeParameters, keepParameters],
+      gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps), null],
       reducer: (inputs, gradients) =>
         tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0]), alpha), tf.mul(sumOfProducts(inputs, gradients, [1]), beta)),
-      linearRelation: { computed: [0], derived: [1], scale: 1 },
+      derivedOutputs: { branches: [1], derive: ([zAlpha, , z]) => [tf.sub(z!, zAlpha!)] },
     },
   };
 }
