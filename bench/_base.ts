@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadInceptionV3, loadMobileNetV2 } from '../examples/models/pretrained';
+import { COMPOSITE_NAMES, lrp, saliency } from '../src/index';
+import { interleavedMedians } from './timing';
+const backend = process.argv[2] ?? 'wasm';
+const which = process.argv[3] ?? 'mnv2';
+const repeats = Number(process.argv[4] ?? 2);
+const only = process.argv[5]?.split(',');
+await tf.setBackend(backend);
+const [load, size] = which === 'mnv2' ? [loadMobileNetV2, 224] as const : [loadInceptionV3, 299] as const;
+const m = await load();
+const x = tf.randomUniform([1, size, size, 3], 0, 1, 'float32', 2);
+const runs: Record<string, () => Promise<tf.Tensor>> = { saliency: () => saliency(m, x, { target: 2 }) };
+for (const c of COMPOSITE_NAMES) if (!only || only.includes(c)) runs[c] = () => lrp(m, x, { target: 2, composite: c, ...(c === 'epsilon-gamma-box' ? { low: 0, high: 1 } : {}) });
+const t = await interleavedMedians(runs, repeats);
+for (const [k, v] of Object.entries(t)) console.log(`${backend} ${which} ${k.padEnd(26)} ${(v.cpuMs / t.saliency.cpuMs).toFixed(2)} (wall ${(v.wallMs / t.saliency.wallMs).toFixed(2)})  ${v.cpuMs.toFixed(0)} ms CPU`);

@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadInceptionV3, loadMobileNetV2 } from '../examples/models/pretrained';
+import { lrp, saliency } from '../src/index';
+const backend = process.argv[2] ?? 'wasm';
+const which = process.argv[3] ?? 'mnv2';
+const what = process.argv[4] ?? 'epsilon';
+await tf.setBackend(backend);
+const [load, size] = which === 'mnv2' ? [loadMobileNetV2, 224] as const : [loadInceptionV3, 299] as const;
+const m = await load();
+const x = tf.randomUniform([1, size, size, 3], 0, 1, 'float32', 2);
+const run = () => what === 'saliency' ? saliency(m, x, { target: 2 }) : lrp(m, x, { target: 2, composite: what, ...(what === 'epsilon-gamma-box' ? { low: 0, high: 1 } : {}) });
+(await run()).dispose();
+const info = await tf.profile(async () => { const r = await run(); await r.data(); r.dispose(); return [] as tf.Tensor[]; });
+const agg = new Map<string, { ms: number; n: number }>();
+for (const k of info.kernels) { const e = agg.get(k.name) ?? { ms: 0, n: 0 }; e.ms += k.kernelTimeMs as number; e.n++; agg.set(k.name, e); }
+const total = [...agg.values()].reduce((a, b) => a + b.ms, 0);
+console.log(`${backend} ${which} ${what}: ${info.kernels.length} kernels, ${total.toFixed(0)} ms kernel time (nested counted twice), peak ${(info.peakBytes / 2 ** 20).toFixed(0)} MiB, newTensors ${info.newTensors}`);
+for (const [k, v] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18)) console.log(`  ${k.padEnd(36)} ${v.ms.toFixed(0).padStart(6)} ms  ${String(v.n).padStart(5)}×`);
