@@ -44,7 +44,7 @@ async function ratios(
   x: tf.Tensor,
   names: readonly (typeof COMPOSITE_NAMES)[number][],
   bounds: { low: number; high: number },
-  rounds = repeats,
+  slow = false,
 ): Promise<void> {
   const base = { target: 0, batchSize: x.shape[0] };
   const runs: Record<string, () => Promise<tf.Tensor>> = { saliency: () => saliency(model, x, base) };
@@ -52,7 +52,7 @@ async function ratios(
     const options: LrpOptions = { ...base, composite, ...(composite === 'epsilon-gamma-box' ? bounds : {}) };
     runs[composite] = () => lrp(model, x, options);
   }
-  const timings = await interleavedMedians(runs, rounds, rounds === repeats);
+  const timings = slow ? await interleavedMedians(runs, 1, false) : await interleavedMedians(runs, repeats);
   const { cpuMs, wallMs } = timings.saliency;
   console.log(`  ${label}: saliency ${cpuMs.toFixed(0)} ms CPU (${wallMs.toFixed(0)} ms wall)`);
   for (const composite of names) {
@@ -77,7 +77,7 @@ if (parts.includes(1)) {
       const model = await load();
       const x = tf.randomUniform([1, size, size, 3], 0, 1, 'float32', 8);
       const slow = backend === 'cpu' && name === 'inception-v3';
-      await ratios(`${backend} ${name} ${size}×${size}${slow ? ' (one round)' : ''}`, model, x, COMPOSITE_NAMES, { low: 0, high: 1 }, slow ? 1 : repeats);
+      await ratios(`${backend} ${name} ${size}×${size}${slow ? ' (one round)' : ''}`, model, x, COMPOSITE_NAMES, { low: 0, high: 1 }, slow);
       x.dispose();
       model.dispose();
     }
