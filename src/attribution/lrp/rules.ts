@@ -4,7 +4,9 @@
  * and the relevance `R` arriving at its output, the executor computes for every branch `k`
  * `x_k = inputModifier_k(x)`, `θ_k = parameterModifier_k(W, b)`, `z_k = f(x_k; θ_k)`, then
  * `g = gradientMapper(R, [z_0, z_1, ...])`, the vector–Jacobian products `v_k = (∂z_k/∂x_k)ᵀ g_k`, and
- * finally `R_in = reducer([x_0, x_1, ...], [v_0, v_1, ...])`.
+ * finally `R_in = reducer([x_0, x_1, ...], [v_0, v_1, ...])`. A branch whose gradient is `null` takes
+ * no product (it only supplies an output); on layers with weights, a rule's {@link DerivedOutputs} give
+ * some `z_k` without forward passes of their own.
  *
  * Every denominator is stabilised as `s(z) = z + ε·sign(z)` with `sign(0) = +1` (default ε = 1e−6).
  * References: Bach et al. 2015 (LRP), Montavon et al. 2019 ("Layer-wise relevance propagation: an
