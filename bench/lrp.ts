@@ -100,7 +100,8 @@ if (parts.includes(2)) {
 }
 
 if (parts.includes(3)) {
-  console.log('\n3. AlphaBeta(2, 1) on MobileNetV2 without biases: where relevance is created');
+  console.log('\n3. AlphaBeta(2, 1) on MobileNetV2 without biases: where relevance is created (wasm)');
+  await tf.setBackend('wasm');
   const model = await loadMobileNetV2();
   const zeroed = model.weights.map((w) => (/\/(bias|beta|moving_mean)$/.test(w.originalName) ? tf.zerosLike(w.read()) : w.read().clone()));
   model.setWeights(zeroed);
@@ -121,11 +122,13 @@ if (parts.includes(3)) {
       const values = forwardValues(program, picture);
       const output = values[program.output];
       const start = tf.mul(tf.oneHot(tf.tensor1d([target], 'int32'), output.shape[1]!), output);
+      // propagateRelevance consumes `values`: keep each linear step's input.
+      const layerInputs = linear.map((s) => tf.clone(values[s.inputs[0]]!));
       const relevance = propagateRelevance(program, values, start, [...linear.map((s) => s.output), ...program.inputs]);
       const positive = (t: tf.Tensor) => tf.relu(t);
       const negative = (t: tf.Tensor) => tf.minimum(t, 0);
       const perLayer = linear.map((step, k) => {
-        const a = values[step.inputs[0]];
+        const a = layerInputs[k];
         const { weight, bias } = step.parameters!;
         const z = (u: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null) => step.forward([u], { weight: w, bias: b });
         const zAlpha = tf.add(z(positive(a), positive(weight), bias && positive(bias)), z(negative(a), negative(weight), null));
