@@ -12,7 +12,8 @@ export interface Timing {
 }
 
 /**
- * Times several benchmarks round-robin (one warm-up round, then `repeats` rounds), so that load from
+ * Times several benchmarks round-robin (one warm-up round unless `warmUp` is false, then `repeats`
+ * rounds), so that load from
  * other processes hits them alike, and returns each one's medians. On a shared machine prefer the CPU
  * time: tfjs's cpu and wasm backends compute on the calling thread, and CPU time does not count the
  * waits for other processes (it does count Node's garbage-collector threads).
@@ -20,9 +21,10 @@ export interface Timing {
 export async function interleavedMedians(
   runs: Record<string, () => Promise<tf.Tensor> | tf.Tensor>,
   repeats = 3,
+  warmUp = true,
 ): Promise<Record<string, Timing>> {
   const samples: Record<string, { wall: number[]; cpu: number[] }> = {};
-  for (let round = 0; round <= repeats; round++) {
+  for (let round = warmUp ? 0 : 1; round <= repeats; round++) {
     for (const [name, run] of Object.entries(runs)) {
       const started = performance.now();
       const cpu = process.cpuUsage();

@@ -80,6 +80,33 @@ export async function loadMobileNetV2GraphModel(): Promise<tfc.GraphModel> {
   return tfc.loadGraphModel(mobileNetV2MidHandler());
 }
 
+/**
+ * An IOHandler reading nsfwjs's InceptionV3 (a Keras LayersModel: 94 convolutions each followed by a
+ * BatchNorm and a ReLU, max and average pooling, 15 concatenations, dense head) from its JS modules
+ * around the model JSON and the six base64 weight shards.
+ */
+export function inceptionV3Handler(): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const directory = join(packageDirectory('nsfwjs'), 'dist', 'models', 'inception_v3');
+      const model = require(join(directory, 'model.min.js')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig };
+      const shards = model.weightsManifest.flatMap((group) => group.paths).map((path) => Buffer.from(require(join(directory, `${path}.min.js`)) as string, 'base64'));
+      const bytes = Buffer.concat(shards);
+      return {
+        modelTopology: model.modelTopology,
+        weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        format: 'layers-model',
+      };
+    },
+  };
+}
+
+/** nsfwjs's InceptionV3: input [N, 299, 299, 3] in [0, 1]; the classes of {@link NSFW_CLASSES}. */
+export async function loadInceptionV3(): Promise<tfl.LayersModel> {
+  return tfl.loadLayersModel(inceptionV3Handler());
+}
+
 /** A GraphModel of `@vladmandic/human`'s models folder, by file name (`'emotion'`, `'antispoof'`, `'liveness'`, ...). */
 export async function loadHumanGraphModel(name: string): Promise<tfc.GraphModel> {
   return tfc.loadGraphModel(nodeFileSystem(join(packageDirectory('@vladmandic/human'), 'models', `${name}.json`)));

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxModelError } from '../../core/errors';
+import { transposeOfConv2d, transposeOfDense, transposeOfDepthwise, type ConvPadding } from './linear-transposes';
 import { registerLrpLayer, type AffineParameters, type LayerKind, type LinearParameters, type LrpBuilder, type LrpLayerSpec, type LrpStepSpec } from './layer-catalogue';
 
 /** A weight of `layer` by its short name (`kernel`, `bias`, `gamma`, ...). */
@@ -67,13 +68,14 @@ export function depthwiseStep(
   kernel: tf.Tensor,
   bias: tf.Tensor | null,
   strides: [number, number],
-  padding: 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]],
+  padding: ConvPadding,
   dilations: [number, number],
 ): Omit<LrpStepSpec, 'inputs'> & { parameters: LinearParameters } {
   return {
     kind: 'conv',
     parameters: { weight: kernel, bias },
     forward: ([x], p) => addBias(tf.depthwiseConv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, padding as 'same', 'NHWC', dilations), p!.bias),
+    transpose: transposeOfDepthwise(strides, padding, dilations),
     scaleOutputs: (w, scale) => tf.mul(w, tf.reshape(scale, [w.shape[2]!, w.shape[3]!])),
   };
 }
@@ -123,7 +125,13 @@ export function layerCall(layer: tfl.layers.Layer): LrpStepSpec['forward'] {
  */
 export function registerBuiltInLayers(): void {
   registerLinear('Dense', (layer) => [
-    { kind: 'dense', parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) }, forward: ([x], p) => denseForward(x, p!), scaleOutputs: scaleLastAxis },
+    {
+      kind: 'dense',
+      parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
+      forward: ([x], p) => denseForward(x, p!),
+      transpose: transposeOfDense(),
+      scaleOutputs: scaleLastAxis,
+    },
   ]);
   registerLinear('Conv1D', (layer) => {
     const { strides, dilations, padding } = convGeometry(layer);
@@ -143,6 +151,7 @@ export function registerBuiltInLayers(): void {
         kind: 'conv',
         parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
         forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, padding, 'NHWC', dilations), p!.bias),
+        transpose: transposeOfConv2d(strides, padding, dilations),
         scaleOutputs: scaleLastAxis,
       },
     ];
@@ -160,6 +169,7 @@ export function registerBuiltInLayers(): void {
         part: 'pointwise',
         parameters: { weight: layerWeight(layer, 'pointwise_kernel'), bias: optionalBias(layer) },
         forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, 1, 'valid'), p!.bias),
+        transpose: transposeOfConv2d([1, 1], 'valid', [1, 1]),
         scaleOutputs: scaleLastAxis,
       },
     ];

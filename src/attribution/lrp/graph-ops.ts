@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
 import { addBias, depthwiseStep, scaleLastAxis } from './builtin-layers';
+import { transposeOfConv2d, type ConvPadding, transposeOfDense } from './linear-transposes';
 import { assertSpec, type AffineParameters, type LayerKind, type LrpBuilder, type LrpStepSpec } from './layer-catalogue';
 import type { LrpGraphNode } from './program';
 import type { Rule } from './rules';
@@ -72,7 +73,7 @@ function assertNhwc(node: LrpGraphNode): void {
   if (format !== 'NHWC' && format !== 'NWC') throw new GlassboxModelError(`lrp: node "${node.name}" (op ${node.op}) uses data_format ${format}; only NHWC is supported`);
 }
 
-type Padding = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+type Padding = Exclude<ConvPadding, number>;
 
 function padding(node: LrpGraphNode): Padding {
   const value = String(attribute(node, 'padding'));
@@ -191,6 +192,7 @@ function conv2dNode(fused: boolean): LrpOpSpec {
           kind: 'conv',
           weight: constantInput(node, 1, 'filter'),
           forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, pad, 'NHWC', dilations), p!.bias),
+          transpose: transposeOfConv2d(strides, pad, dilations),
           scaleOutputs: scaleLastAxis,
         },
         fused,
@@ -218,14 +220,16 @@ function matMulNode(fused: boolean): LrpOpSpec {
       const transposeB = Boolean(node.attributes.transpose_b ?? node.attributes.adj_y);
       if (inputs[1] !== null && !fused) return productNode(node, builder, inputs, (a, b) => tf.matMul(transposeA ? transposeLastTwo(a) : a, b, false, transposeB));
       if (transposeA || inputs[0] === null) throw new GlassboxModelError(`lrp: node "${node.name}" (op ${node.op}) multiplies a constant from the left; LRP supports x·W`);
+      const weight = constantInput(node, 1, 'weight');
       return linearNode(
         node,
         builder,
         inputs[0],
         {
           kind: 'dense',
-          weight: constantInput(node, 1, 'weight'),
+          weight,
           forward: ([x], p) => addBias(tf.matMul(x, p!.weight, false, transposeB), p!.bias),
+          transpose: weight.rank === 2 ? transposeOfDense(transposeB) : undefined,
           // Output units: the last axis of W, or the first when W is stored transposed.
           scaleOutputs: transposeB ? (w, s) => tf.mul(w, tf.reshape(s, [-1, 1])) : scaleLastAxis,
         },

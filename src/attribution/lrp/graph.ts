@@ -120,8 +120,8 @@ function addLayer(layer: tfl.layers.Layer, inputs: number[], callArgs: Record<st
     output = spec.expand(layer, builder, inputs);
   } else if (spec?.linear) {
     const { weight, bias } = spec.linear.parameters(layer);
-    const forward = spec.linear.forward;
-    output = builder.add({ inputs, kind: spec.kind!, parameters: { weight, bias: bias ?? null }, forward: ([x], p) => forward(x, p!), rule: spec.rule });
+    const { forward, transpose } = spec.linear;
+    output = builder.add({ inputs, kind: spec.kind!, parameters: { weight, bias: bias ?? null }, forward: ([x], p) => forward(x, p!), transpose, rule: spec.rule });
   } else {
     // Known only by kind, or not at all: its own call is the forward pass (a rule by class can serve it).
     output = builder.add({ inputs, kind: spec?.kind ?? null, forward: layerCall(layer), rule: spec?.rule });
@@ -157,6 +157,7 @@ export function stepFromSpec(
     forward: spec.forward,
     parameters: spec.parameters ?? null,
     scaleOutputs: spec.scaleOutputs,
+    transpose: spec.transpose,
     activation: spec.activation,
     affine: spec.affine,
     gates: spec.gates ? [...spec.gates] : undefined,

@@ -43,6 +43,7 @@ export {
   type AffineParameters,
   type LayerKind,
   type LinearParameters,
+  type LinearTranspose,
   type LrpBuilder,
   type LrpLayerSpec,
   type LrpStepSpec,

@@ -67,6 +67,9 @@ export interface LinearParameters {
   bias: tf.Tensor | null;
 }
 
+/** `(∂f(x; W)/∂x)ᵀ dy` of a linear step `z = f(x; W) + b`, shaped like its input `x` (see {@link LrpStepSpec.transpose}). */
+export type LinearTranspose = (dy: tf.Tensor, parameters: LinearParameters, inputShape: readonly number[]) => tf.Tensor;
+
 /**
  * An element-wise affine map along the last axis, `y = x·scale + shift` (scalars or vectors of the
  * last axis' size; `null` for 1 and 0). A canonizer can fold it into the linear step before it.
@@ -94,6 +97,12 @@ export interface LrpStepSpec {
   parameters?: LinearParameters;
   /** For a linear step: scales output channel `c` of the weight by `scale[c]` (to merge a following BatchNorm). */
   scaleOutputs?(weight: tf.Tensor, scale: tf.Tensor): tf.Tensor;
+  /**
+   * For a linear step: the transpose of its linear map, `(∂f(x; W)/∂x)ᵀ dy` for the given parameters
+   * (the bias plays no part) and input shape, e.g. a transposed convolution. The rules' vector–Jacobian
+   * products then need no taped forward pass; without it they are taken with `tf.grads`.
+   */
+  transpose?: LinearTranspose;
   /** For an activation step: the function's name (`'relu'`, `'softmax'`, `'sigmoid'`, ...). */
   activation?: string;
   /** For an element-wise affine step: its scale and shift, so a canonizer can merge it. */
@@ -140,6 +149,8 @@ export interface LrpLayerSpec {
     };
     /** `z = f(x; weight) + bias` for the given (possibly rule-modified) parameters, bias included. */
     forward(x: tf.Tensor, parameters: LinearParameters): tf.Tensor;
+    /** Optional: the transpose of the linear map (see {@link LrpStepSpec.transpose}), for speed. */
+    transpose?: LinearTranspose;
   };
   /**
    * The class's own rule under every composite, ahead of the composite's first-layer and per-kind
@@ -178,8 +189,11 @@ export function registerLrpLayer(className: string, spec: LrpLayerSpec): void {
   }
   assertSpec(spec, 'spec');
   const { linear } = spec;
-  if (linear !== undefined && (typeof linear?.parameters !== 'function' || typeof linear?.forward !== 'function')) {
-    throw new GlassboxArgumentError('spec.linear', 'expected { parameters(layer), forward(x, parameters) }');
+  if (
+    linear !== undefined &&
+    (typeof linear?.parameters !== 'function' || typeof linear?.forward !== 'function' || (linear.transpose !== undefined && typeof linear.transpose !== 'function'))
+  ) {
+    throw new GlassboxArgumentError('spec.linear', 'expected { parameters(layer), forward(x, parameters), transpose?(dy, parameters, inputShape) }');
   }
   if ((spec.kind === 'dense' || spec.kind === 'conv') && linear === undefined && spec.expand === undefined) {
     throw new GlassboxArgumentError('spec.linear', `a '${spec.kind}' layer must describe its linear operation`);

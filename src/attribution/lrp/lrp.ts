@@ -138,6 +138,8 @@ export async function lrp(model: LrpModel, x: tf.Tensor | readonly tf.Tensor[], 
       : compileProgram(model as tfl.LayersModel, { composite, canonize: canonizers });
     try {
       const slots = layer === undefined ? program.inputs : [layerSlot(program, layer, 'options.layer')];
+      // The program's merged and modified parameters are constants too: their transposed filters are cached per call.
+      const scope = { ...call.evaluator.scope, constants: [...(call.evaluator.scope?.constants ?? []), ...program.constants] };
       const parts: tf.Tensor[][] = slots.map(() => []);
       try {
         // Each chunk is one synchronous scope: the backend-gap fixes and the row context exist only while it runs.
@@ -150,7 +152,7 @@ export async function lrp(model: LrpModel, x: tf.Tensor | readonly tf.Tensor[], 
                   const rows = call.inputs.tensors.map((t) => tf.slice(t, chunk.start, chunk.count));
                   return relevanceOfRows(program, rows, call.target, examples, startFrom, slots, chunk.memory);
                 }),
-              call.evaluator.scope,
+              scope,
             ),
           );
           relevance.forEach((r, k) => parts[k].push(r));

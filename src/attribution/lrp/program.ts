@@ -17,8 +17,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxModelError } from '../../core/errors';
 import type { Canonizer } from './canonizers';
 import { ruleFor, type Composite, type LrpLayerInfo } from './composites';
-import type { AffineParameters, LayerKind, LinearParameters } from './layer-catalogue';
-import type { Rule } from './rules';
+import type { AffineParameters, LayerKind, LinearParameters, LinearTranspose } from './layer-catalogue';
+import { isWeightsOnly, keepParameters, type BasicRule, type ParameterModifier, type ParameterRole, type Rule } from './rules';
 
 /** A node of a converted GraphModel, as LRP reads it. */
 export interface LrpGraphNode {
@@ -52,6 +52,8 @@ export interface ProgramStep {
   parameters: LinearParameters | null;
   /** For linear steps: scales output channel `c` of the weight by `scale[c]`. */
   scaleOutputs?(weight: tf.Tensor, scale: tf.Tensor): tf.Tensor;
+  /** For linear steps: the transpose of the linear map (see `LrpStepSpec.transpose`). */
+  transpose?: LinearTranspose;
   /** For activation steps: the function's name. */
   activation?: string;
   /** For element-wise affine steps: `y = x·scale + shift` along the last axis. */
@@ -71,6 +73,11 @@ export interface ProgramStep {
 /** A step with its rule. */
 export interface Step extends ProgramStep {
   rule: Rule;
+  /**
+   * For a linear step under a basic rule: the parameters of each rule branch, modified once when the
+   * program is compiled (owned by the program).
+   */
+  branchParameters?: readonly (LinearParameters | null)[];
 }
 
 /** A compiled model: run the steps in order from the input slots; the explained output is slot `output`. */
@@ -84,6 +91,11 @@ export interface Program {
   layerOutputs: Map<string, number[]>;
   /** The final activation left out (LRP explains the score before it), if any. */
   strippedActivation: 'softmax' | 'sigmoid' | null;
+  /**
+   * The tensors the program owns (merged and modified parameters): constants of every computation on
+   * the program, so tensors derived from them (transposed filters) may be cached per call.
+   */
+  constants: readonly tf.Tensor[];
   /** Frees the tensors the program owns (merged parameters, kernels built for the program). */
   dispose(): void;
 }
@@ -206,7 +218,8 @@ export function finishProgram(draft: ProgramDraft, options: FinishOptions): Prog
     const strippedActivation = last?.activation !== undefined && PROBABILITY_ACTIVATIONS.has(last.activation) ? (last.activation as 'softmax' | 'sigmoid') : null;
     if (strippedActivation !== null) output = last!.inputs[0];
     const layerOutputs = new Map([...draft.layerOutputs].map(([name, slots]) => [name, slots.map((s) => draft.resolve(s))]));
-    const steps = assignRules(liveSteps(draft.steps, output), options.composite);
+    const live = liveSteps(draft.steps, output);
+    const steps = assignRules(live, options.composite, nonNegativeSlots(live)).map((step) => withBranchParameters(step, draft));
     const owned = draft.takeOwned();
     return {
       steps,
@@ -215,6 +228,7 @@ export function finishProgram(draft: ProgramDraft, options: FinishOptions): Prog
       output,
       layerOutputs,
       strippedActivation,
+      constants: owned,
       dispose: () => owned.forEach((t) => t.dispose()),
     };
   } catch (error) {
@@ -235,8 +249,69 @@ function liveSteps(steps: readonly ProgramStep[], output: number): ProgramStep[]
   return live;
 }
 
-/** Gives every step its rule; a linear step is "first" when no linear step lies upstream of it. */
-function assignRules(steps: ProgramStep[], composite: Composite): Step[] {
+/** Activations whose output is ≥ 0. */
+const NON_NEGATIVE_ACTIVATIONS = new Set(['relu', 'relu6', 'softmax', 'sigmoid', 'softplus', 'hardSigmoid', 'hard_sigmoid', 'hardsigmoid']);
+
+/**
+ * Layer classes and graph ops whose output is ≥ 0 wherever all their inputs are: pooling, means and
+ * sums, maxima, concatenation, reshapes, zero padding, cropping, repeats and dropout at inference.
+ * (Not `Minimum` or a graph's `Add`, which may take a negative constant.)
+ */
+const SIGN_PRESERVING = new Set([
+  'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'Maximum',
+  'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'Average',
+  'Concatenate', 'Flatten', 'Reshape', 'Permute', 'RepeatVector', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
+  'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
+  'MaxPool', 'AvgPool', 'Mean', 'Sum', 'ConcatV2', 'Squeeze', 'ExpandDims', 'Transpose', 'Pad',
+]);
+
+/**
+ * The slots whose values are ≥ 0 for every input, read off the program's structure: outputs of
+ * non-negative activations (ReLU, ReLU6, softmax, sigmoid, softplus), and of sign-preserving steps
+ * all of whose inputs are such slots.
+ */
+export function nonNegativeSlots(steps: readonly ProgramStep[]): Set<number> {
+  const slots = new Set<number>();
+  for (const step of steps) {
+    const activation = step.activation !== undefined && NON_NEGATIVE_ACTIVATIONS.has(step.activation);
+    const preserved = SIGN_PRESERVING.has(step.className) && step.inputs.length > 0 && step.inputs.every((s) => slots.has(s));
+    if (activation || preserved) slots.add(step.output);
+  }
+  return slots;
+}
+
+/**
+ * `step` with the parameters of each branch of its basic rule computed once (the weight of a
+ * weights-only modifier shared with the modifier it wraps, its bias left out), owned by `draft`.
+ */
+function withBranchParameters(step: Step, draft: ProgramDraft): Step {
+  const { rule, parameters } = step;
+  if (rule.kind !== 'basic' || parameters === null) return step;
+  // A modifier that returns its parameter unchanged (a rule's own identity) must not hand the model's weight to the draft.
+  const modified = (modify: ParameterModifier, parameter: tf.Tensor, role: ParameterRole): tf.Tensor => {
+    const result = tf.tidy(() => modify(parameter, role));
+    return result === parameter ? parameter : draft.own(result);
+  };
+  const weights = new Map<ParameterModifier, tf.Tensor>();
+  const weightOf = (modify: ParameterModifier): tf.Tensor => {
+    let weight = weights.get(modify);
+    if (weight === undefined) weights.set(modify, (weight = modified(modify, parameters.weight, 'weight')));
+    return weight;
+  };
+  const branchParameters = rule.parameterModifiers.map((modify): LinearParameters => {
+    if (modify === keepParameters) return parameters;
+    if (isWeightsOnly(modify)) return { weight: weightOf(modify.weightsOf), bias: null };
+    const bias = parameters.bias;
+    return { weight: weightOf(modify), bias: bias === null ? null : modified(modify, bias, 'bias') };
+  });
+  return { ...step, branchParameters };
+}
+
+/**
+ * Gives every step its rule; a linear step is "first" when no linear step lies upstream of it. A basic
+ * rule's form for non-negative inputs serves the steps whose inputs are all in `nonNegative`.
+ */
+function assignRules(steps: ProgramStep[], composite: Composite, nonNegative: ReadonlySet<number>): Step[] {
   const linearUpstream = new Set<number>();
   return steps.map((step) => {
     const upstream = step.inputs.some((s) => linearUpstream.has(s));
@@ -262,8 +337,13 @@ function assignRules(steps: ProgramStep[], composite: Composite): Step[] {
           `hands the relevance to one. ${multiInputAdvice(step)}`,
       );
     }
-    return { ...step, rule };
+    return { ...step, rule: formFor(rule, step.inputs.every((s) => nonNegative.has(s))) };
   });
+}
+
+/** `rule`, or its form for non-negative inputs where the inputs are known to be ≥ 0. */
+function formFor(rule: Rule, nonNegativeInputs: boolean): Rule {
+  return rule.kind === 'basic' && nonNegativeInputs && rule.nonNegativeInput !== undefined ? (rule.nonNegativeInput as BasicRule) : rule;
 }
 
 /** Constant steps pass no relevance on; their rule is never run. */

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxModelError } from '../../core/errors';
 import type { LinearParameters } from './layer-catalogue';
 import type { Program, Step } from './program';
-import { divideStabilized, keepInput, keepParameters, type BasicRule, type ParameterModifier, type ProductRule } from './rules';
+import { divideStabilized, keepInput, keepParameters, type BasicRule, type InputModifier, type ProductRule } from './rules';
 
 /** The value of every slot for the batch `x` (one tensor per model input); slots not computed stay undefined. */
 export function forwardValues(program: Program, x: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] {
@@ -29,26 +29,49 @@ export function forwardValues(program: Program, x: tf.Tensor | readonly tf.Tenso
 /**
  * Propagates `outputRelevance` (shaped like the output slot) back and returns the relevance at each of
  * `slots`: the sum over every path, each step applying its rule (zeros where none arrives).
+ *
+ * Each step's rule runs in its own `tf.tidy`, and the relevance and the values of a step's output are
+ * freed once the step is done (unless they are returned, or are the caller's `outputRelevance` or the
+ * program's inputs): the working set is the forward values plus one step's branches, not every branch
+ * of every step. `values` (from {@link forwardValues}) is consumed.
  */
-export function propagateRelevance(program: Program, values: tf.Tensor[], outputRelevance: tf.Tensor, slots: readonly number[]): tf.Tensor[] {
+export function propagateRelevance(program: Program, values: (tf.Tensor | undefined)[], outputRelevance: tf.Tensor, slots: readonly number[]): tf.Tensor[] {
   const relevance: (tf.Tensor | undefined)[] = new Array(program.numSlots);
   relevance[program.output] = outputRelevance;
+  const kept = new Set([...slots, ...program.inputs]);
+  // Frees `tensor` unless a slot or a pending share still refers to it (pass rules and identity layers share tensors).
+  const release = (tensor: tf.Tensor | undefined, pending: readonly (tf.Tensor | null)[] = []): void => {
+    if (tensor !== undefined && tensor !== outputRelevance && !pending.includes(tensor) && !relevance.includes(tensor) && !values.includes(tensor)) {
+      tensor.dispose();
+    }
+  };
   const producers = slots.map((slot) => program.steps.findIndex((s) => s.output === slot));
   const stop = Math.min(...producers.map((index) => (index < 0 ? -1 : index)));
   for (let i = program.steps.length - 1; i > stop; i--) {
     const step = program.steps[i];
     const r = relevance[step.output];
-    if (r === undefined || step.constant) continue;
-    const inputs = step.inputs.map((s) => values[s]);
-    const perInput = applyRule(step, inputs, values[step.output], r);
-    step.inputs.forEach((s, k) => {
-      const share = perInput[k];
-      if (share === null) return;
-      const previous = relevance[s];
-      relevance[s] = previous === undefined ? share : tf.add(previous, share);
-    });
+    if (r !== undefined && !step.constant) {
+      const inputs = step.inputs.map((s) => values[s]!);
+      const perInput = tf.tidy(() => applyRule(step, inputs, values[step.output]!, r) as tf.Tensor[]) as (tf.Tensor | null)[];
+      step.inputs.forEach((s, k) => {
+        const share = perInput[k];
+        if (share === null) return;
+        const previous = relevance[s];
+        relevance[s] = previous === undefined ? share : tf.add(previous, share);
+        if (previous !== undefined) {
+          release(previous);
+          release(share, perInput.slice(k + 1));
+        }
+      });
+    }
+    if (kept.has(step.output)) continue;
+    relevance[step.output] = undefined;
+    release(r);
+    const value = values[step.output];
+    values[step.output] = undefined;
+    release(value);
   }
-  return slots.map((slot) => relevance[slot] ?? tf.zerosLike(values[slot]));
+  return slots.map((slot) => relevance[slot] ?? tf.zerosLike(values[slot]!));
 }
 
 /** The relevance at each input of `step` given the relevance `r` at its output (`null`: none). */
@@ -90,19 +113,33 @@ function productRelevance(step: Step, rule: ProductRule, inputs: tf.Tensor[], ou
 
 /**
  * Zennit's BasicHook: branch inputs and parameters, branch outputs, mapped gradients, vector–Jacobian
- * products, reduction, for every input of the layer.
+ * products, reduction, for every input of the layer. An input modifier shared by several branches runs
+ * once; on a step with parameters, a rule's {@link DerivedOutputs} replace forward passes.
  */
 function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output: tf.Tensor, r: tf.Tensor): tf.Tensor[] {
+  const modified = new Map<InputModifier, tf.Tensor[]>();
+  const modify = (modifyInput: InputModifier): tf.Tensor[] => {
+    let branchInputs = modified.get(modifyInput);
+    if (branchInputs === undefined) modified.set(modifyInput, (branchInputs = inputs.map((x) => modifyInput(x))));
+    return branchInputs;
+  };
+  const derived = step.parameters !== null ? rule.derivedOutputs : undefined;
   const branches = rule.inputModifiers.map((modifyInput, b) => {
     const modifyParameters = rule.parameterModifiers[b];
-    const parameters = modifiedParameters(step.parameters, modifyParameters);
+    // Linear steps: the branch parameters modified at compile time; other steps have none.
+    const parameters = step.branchParameters?.[b] ?? step.parameters;
     const unchanged = modifyInput === keepInput && modifyParameters === keepParameters;
-    const branchInputs = unchanged ? inputs : inputs.map((x) => modifyInput(x));
-    return { inputs: branchInputs, parameters, output: unchanged ? output : step.forward(branchInputs, parameters) };
+    const branchInputs = unchanged ? inputs : modify(modifyInput);
+    const skipped = derived?.branches.includes(b) === true;
+    return { inputs: branchInputs, parameters, output: unchanged ? output : skipped ? null : step.forward(branchInputs, parameters) };
   });
+  if (derived !== undefined) {
+    const outputs = derived.derive(branches.map((b) => b.output));
+    derived.branches.forEach((b, k) => (branches[b].output = outputs[k]));
+  }
   const gradients = rule.gradientMapper(
     r,
-    branches.map((b) => b.output),
+    branches.map((b) => b.output!),
   );
   const products = branches.map((branch, b) => {
     const g = gradients[b];
@@ -116,16 +153,14 @@ function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output
   );
 }
 
-function modifiedParameters(parameters: LinearParameters | null, modify: ParameterModifier): LinearParameters | null {
-  if (parameters === null || modify === keepParameters) return parameters;
-  return { weight: modify(parameters.weight, 'weight'), bias: parameters.bias === null ? null : modify(parameters.bias, 'bias') };
-}
-
 /**
- * `(∂z/∂x_k)ᵀ dy` for every input `x_k` of the step, with the given parameters. An error in the forward
- * pass is rethrown after tfjs has finished (and freed) its tape.
+ * `(∂z/∂x_k)ᵀ dy` for every input `x_k` of the step, with the given parameters: for a linear step with
+ * a transpose, that transpose applied to `dy` (it does not depend on `x`); otherwise `tf.grads` of the
+ * step's forward pass. An error in the forward pass is rethrown after tfjs has finished (and freed) its
+ * tape.
  */
 function vectorJacobian(step: Step, inputs: tf.Tensor[], parameters: LinearParameters | null, dy: tf.Tensor): tf.Tensor[] {
+  if (step.transpose !== undefined && parameters !== null) return [step.transpose(dy, parameters, inputs[0].shape)];
   let failure: { error: unknown } | null = null;
   const products = tf.grads((...xs: tf.Tensor[]) => {
     try {

@@ -18,6 +18,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxModelError } from '../../core/errors';
 import { activationForward, denseForward, layerWeight } from './builtin-layers';
 import { registerLrpLayer, type LrpBuilder } from './layer-catalogue';
+import { transposeOfDense } from './linear-transposes';
 
 type Cell = 'SimpleRNN' | 'LSTM' | 'GRU';
 
@@ -39,7 +40,7 @@ function stepAdder(builder: LrpBuilder, t: number) {
     concat: (inputs: number[], name: string): number =>
       builder.add({ inputs, kind: 'concatenate', part: part(name), className: 'Concatenate', forward: (vs) => tf.concat(vs, -1) }),
     linear: (input: number, weight: tf.Tensor, bias: tf.Tensor | null, name: string): number =>
-      builder.add({ inputs: [input], kind: 'dense', part: part(name), parameters: { weight, bias }, forward: ([v], p) => denseForward(v, p!), scaleOutputs: (w, s) => tf.mul(w, s) }),
+      builder.add({ inputs: [input], kind: 'dense', part: part(name), parameters: { weight, bias }, forward: ([v], p) => denseForward(v, p!), transpose: transposeOfDense(), scaleOutputs: (w, s) => tf.mul(w, s) }),
     activation: (input: number, activation: string, name: string): number => {
       const apply = activationForward(activation);
       return builder.add({ inputs: [input], kind: 'activation', part: part(name), className: 'Activation', activation, forward: ([v]) => apply(v) });

@@ -4,7 +4,9 @@
  * and the relevance `R` arriving at its output, the executor computes for every branch `k`
  * `x_k = inputModifier_k(x)`, `θ_k = parameterModifier_k(W, b)`, `z_k = f(x_k; θ_k)`, then
  * `g = gradientMapper(R, [z_0, z_1, ...])`, the vector–Jacobian products `v_k = (∂z_k/∂x_k)ᵀ g_k`, and
- * finally `R_in = reducer([x_0, x_1, ...], [v_0, v_1, ...])`.
+ * finally `R_in = reducer([x_0, x_1, ...], [v_0, v_1, ...])`. A branch whose gradient is `null` takes
+ * no product (it only supplies an output); on layers with weights, a rule's {@link DerivedOutputs} give
+ * some `z_k` without forward passes of their own.
  *
  * Every denominator is stabilised as `s(z) = z + ε·sign(z)` with `sign(0) = +1` (default ε = 1e−6).
  * References: Bach et al. 2015 (LRP), Montavon et al. 2019 ("Layer-wise relevance propagation: an
@@ -41,6 +43,33 @@ export interface BasicRule {
   readonly gradientMapper: GradientMapper;
   /** The input relevance from the branch inputs `x_k` and their vector–Jacobian products `v_k`. */
   readonly reducer: Reducer;
+  /**
+   * The same rule for a layer whose input is known to be ≥ 0 (the output of a ReLU, pooled, padded or
+   * concatenated): there `x⁺ = x` and `x⁻ = 0`, so the branches of `x⁻` vanish and this form has fewer
+   * branches and gives the same relevance. The LRP compiler uses it where the program's structure
+   * proves the input non-negative (ZPlus, AlphaBeta and Gamma have one).
+   */
+  readonly nonNegativeInput?: BasicRule;
+  /**
+   * Branch outputs that follow from the other branches' on layers with parameters (Dense,
+   * convolutions), so that the executor runs fewer modified forward passes (see {@link DerivedOutputs}).
+   */
+  readonly derivedOutputs?: DerivedOutputs;
+}
+
+/**
+ * Outputs of some branches of a {@link BasicRule} computed from the other branches' outputs instead of
+ * forward passes of their own, by the linearity of `z = f(x; W) + b` in `W` and in `x`: e.g. with
+ * `t = |W||x| + |b|`, `W⁺x⁺ + W⁻x⁻ + b⁺ = (z + t)/2` and `W⁻x⁺ + W⁺x⁻ + b⁻ = (z − t)/2`. Used on steps
+ * with parameters only (parameter modifiers do nothing on parameter-free steps, where every branch
+ * runs). Exact in exact arithmetic; in float32 a derived output carries the rounding of `z` and `t`,
+ * i.e. of `|W||x|`, as the layer's own output `z` does.
+ */
+export interface DerivedOutputs {
+  /** The branches whose outputs are derived (their forward passes are skipped). */
+  readonly branches: readonly number[];
+  /** Their outputs, in the order of `branches`, from every branch's output (`null` at `branches`). */
+  derive(outputs: readonly (tf.Tensor | null)[]): tf.Tensor[];
 }
 
 /**
@@ -108,32 +137,59 @@ const DEFAULT_STABILIZER = 1e-6;
  * LRP-0) the quotient is 0: no relevance flows through a unit with zero pre-activation.
  */
 export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: number): tf.Tensor {
-  const sign = tf.sub(tf.mul(tf.cast(tf.greaterEqual(z, 0), 'float32'), 2), 1);
-  const denominator = epsilon === 0 ? z : tf.add(z, tf.mul(sign, epsilon));
-  const quotient = tf.div(relevance, denominator);
-  if (epsilon !== 0) return quotient;
-  return tf.where(tf.equal(denominator, 0), tf.zerosLike(quotient), quotient);
+  if (epsilon === 0) {
+    const quotient = tf.div(relevance, z);
+    return tf.where(tf.equal(z, 0), tf.zerosLike(quotient), quotient);
+  }
+  // ε·sign(z) = −ε·step(−z, −1), step(t, −1) = 1 for t > 0, −1 otherwise: vectorised arithmetic (a
+  // comparison and a cast are several times slower on wasm).
+  return tf.div(relevance, tf.add(z, tf.mul(tf.step(tf.neg(z), -1), -epsilon)));
 }
 
 const positive = (t: tf.Tensor): tf.Tensor => tf.relu(t);
-const negative = (t: tf.Tensor): tf.Tensor => tf.minimum(t, 0);
+/** `min(t, 0)`, as `t − relu(t)` (exact; `tf.minimum` with a scalar is several times slower on wasm). */
+const negative = (t: tf.Tensor): tf.Tensor => tf.sub(t, tf.relu(t));
 const ones: InputModifier = (input) => tf.onesLike(input);
+const absoluteInput: InputModifier = (input) => tf.abs(input);
+/** `|W|, |b|` */
+const absoluteParameters: ParameterModifier = (parameter) => tf.abs(parameter);
 const positiveInput: InputModifier = positive;
 const negativeInput: InputModifier = negative;
 /** `W⁺, b⁺` */
 const positiveParameters: ParameterModifier = positive;
 /** `W⁻, b⁻` */
 const negativeParameters: ParameterModifier = negative;
-/** `W⁺`, bias 0: the bias is counted once per denominator. */
-const positiveWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : positive(p));
+/** A parameter modifier that only modifies weights: the bias is left out. */
+export interface WeightsOnlyModifier extends ParameterModifier {
+  /** The modifier applied to the weight. */
+  readonly weightsOf: ParameterModifier;
+}
+
+/** `modify` on the weight, bias 0 (left out): the bias is counted once per denominator. */
+function weightsOnly(modify: ParameterModifier): WeightsOnlyModifier {
+  return Object.assign((p: tf.Tensor, role: ParameterRole) => (role === 'bias' ? tf.zerosLike(p) : modify(p, role)), { weightsOf: modify });
+}
+
+/** Is `modify` a {@link WeightsOnlyModifier}? */
+export function isWeightsOnly(modify: ParameterModifier): modify is WeightsOnlyModifier {
+  return typeof (modify as Partial<WeightsOnlyModifier>).weightsOf === 'function';
+}
+
+/** `W⁺`, bias 0. */
+const positiveWeightsOnly = weightsOnly(positiveParameters);
 /** `W⁻`, bias 0. */
-const negativeWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : negative(p));
+const negativeWeightsOnly = weightsOnly(negativeParameters);
 
 /** ε of a rule: `epsilon` (or its former name `stabilizer`), default 1e−6, ≥ 0. */
 function stabilizerOption(options: StabilizerOptions | undefined): number {
   const epsilon = renamedOption<number>(options, 'epsilon', 'stabilizer', 'rule options') ?? DEFAULT_STABILIZER;
   assertNumberInRange(epsilon, 'epsilon', { min: 0 });
   return epsilon;
+}
+
+/** `[z/2, t/2]`, whose sum and difference are `(z ± t)/2`. */
+function halves(z: tf.Tensor, t: tf.Tensor): tf.Tensor[] {
+  return [tf.mul(z, 0.5), tf.mul(t, 0.5)];
 }
 
 function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], indices: number[]): tf.Tensor {
@@ -182,13 +238,24 @@ function zPlus(options: StabilizerOptions = {}): BasicRule {
   return {
     kind: 'basic',
     name: 'zPlus',
-    inputModifiers: [positiveInput, negativeInput],
-    parameterModifiers: [positiveParameters, negativeWeightsOnly],
+    // Branches 2 and 3 (z, t = |W||x| + |b|) give z⁺ = (z + t)/2 on layers with parameters.
+    inputModifiers: [positiveInput, negativeInput, keepInput, absoluteInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly, keepParameters, absoluteParameters],
     gradientMapper: (relevance, [zPositive, zNegative]) => {
       const r = divideStabilized(relevance, tf.add(zPositive, zNegative), eps);
-      return [r, r];
+      return [r, r, null, null];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    derivedOutputs: { branches: [0, 1], derive: ([, , z, t]) => halves(z!, t!) },
+    // x ≥ 0: z⁺ = W⁺x + b⁺, R_in = x ⊙ W⁺ᵀr.
+    nonNegativeInput: {
+      kind: 'basic',
+      name: 'zPlus',
+      inputModifiers: [keepInput],
+      parameterModifiers: [positiveParameters],
+      gradientMapper: (relevance, [zPositive]) => [divideStabilized(relevance, zPositive, eps)],
+      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0]),
+    },
   };
 }
 
@@ -216,15 +283,35 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
   return {
     kind: 'basic',
     name: `alphaBeta(${alpha}, ${beta})`,
-    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput],
-    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly],
+    // Branches 4 and 5 (z, t = |W||x| + |b|) give z_α = (z + t)/2, z_β = (z − t)/2 on layers with parameters.
+    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput, absoluteInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly, keepParameters, absoluteParameters],
     gradientMapper: (relevance, [a0, a1, b0, b1]) => {
       const rAlpha = divideStabilized(relevance, tf.add(a0, a1), eps);
       const rBeta = divideStabilized(relevance, tf.add(b0, b1), eps);
-      return [rAlpha, rAlpha, rBeta, rBeta];
+      return [rAlpha, rAlpha, rBeta, rBeta, null, null];
     },
     reducer: (inputs, gradients) =>
       tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0, 1]), alpha), tf.mul(sumOfProducts(inputs, gradients, [2, 3]), beta)),
+    derivedOutputs: {
+      branches: [0, 1, 2, 3],
+      derive: ([, , , , z, t]) => {
+        const [zHalf, tHalf] = halves(z!, t!);
+        return [zHalf, tHalf, zHalf, tf.neg(tHalf)];
+      },
+    },
+    // x ≥ 0: z_α = W⁺x + b⁺, z_β = W⁻x + b⁻, R_in = α x ⊙ W⁺ᵀr_α − β x ⊙ W⁻ᵀr_β.
+    nonNegativeInput: {
+      kind: 'basic',
+      name: `alphaBeta(${alpha}, ${beta})`,
+      // Branch 2 (z) gives z_β = z − z_α on layers with parameters (b = b⁺ + b⁻).
+      inputModifiers: [keepInput, keepInput, keepInput],
+      parameterModifiers: [positiveParameters, negativeParameters, keepParameters],
+      gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps), null],
+      reducer: (inputs, gradients) =>
+        tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0]), alpha), tf.mul(sumOfProducts(inputs, gradients, [1]), beta)),
+      derivedOutputs: { branches: [1], derive: ([zAlpha, , z]) => [tf.sub(z!, zAlpha!)] },
+    },
   };
 }
 
@@ -236,29 +323,49 @@ export interface GammaOptions extends StabilizerOptions {
 
 /**
  * Generalised Gamma rule (Montavon et al. 2019; Zennit): `W^{+γ} = W + γW⁺`, `W^{−γ} = W + γW⁻`
- * (biases likewise). Where `z = Wx + b > 0`: `r = R / s(W^{+γ}x⁺ + W^{−γ}x⁻ + b^{+γ})` and
- * `R_in = x⁺ ⊙ W^{+γ}ᵀ r + x⁻ ⊙ W^{−γ}ᵀ r`; where `z < 0` the mirror image with `W^{−γ}x⁺ + W^{+γ}x⁻ +
- * b^{−γ}`. For x ≥ 0 this is the classic γ-rule.
+ * (biases likewise). Where `z = Wx + b > 0`: `r₊ = R / s(W^{+γ}x⁺ + W^{−γ}x⁻ + b^{+γ})` and
+ * `R_in = x⁺ ⊙ W^{+γ}ᵀ r₊ + x⁻ ⊙ W^{−γ}ᵀ r₊`; where `z < 0` the mirror image with `r₋ = R / s(W^{−γ}x⁺ +
+ * W^{+γ}x⁻ + b^{−γ})`. For x ≥ 0 this is the classic γ-rule.
+ *
+ * Computed with two branches instead of Zennit's four: with `t = |W||x| + |b|`, `W⁺x⁺ + W⁻x⁻ + b⁺ =
+ * (z + t)/2`, so the denominators are `(1 + γ/2)·z ± (γ/2)·t`; and since `W^{±γ} = (1 + γ/2)W ± (γ/2)|W|`,
+ * `R_in = x ⊙ Wᵀ[(1 + γ/2)(r₊ + r₋)] + |x| ⊙ |W|ᵀ[(γ/2)(r₊ − r₋)]`: one modified forward pass and two
+ * vector–Jacobian products. The same relevance (rounding aside: `z` and `t` carry the rounding of `z`,
+ * which the denominators, at least `|z|` where used, are dominated by).
  */
 function gamma(options: GammaOptions = {}): BasicRule {
   const g = options.gamma ?? 0.25;
   assertNumberInRange(g, 'gamma', { min: 0 });
   const eps = stabilizerOption(options);
-  const plus: ParameterModifier = (p) => tf.add(p, tf.mul(positive(p), g));
-  const minus: ParameterModifier = (p) => tf.add(p, tf.mul(negative(p), g));
-  const plusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : plus(p, role));
-  const minusWeightsOnly: ParameterModifier = (p, role) => (role === 'bias' ? tf.zerosLike(p) : minus(p, role));
+  // With a = 1 + γ/2 and c = (γ/2)/a, m = −sign₀(z) (+1 where z < 0, −1 elsewhere), σ = sign(z):
+  // s(z^{±γ})/a = z − m·(c·t + ε/a) (the sign of z^{±γ} is that of z where it is used), q = R·a / s(z^{±γ}),
+  // and the two gradients a(r₊ + r₋) = q·|σ|, (γ/2)(r₊ − r₋) = c·q·σ (σ = 0 where z = 0: no relevance).
+  const a = 1 + g / 2;
+  const c = g / 2 / a;
+  const mapper: GradientMapper = (relevance, [z, t]) => {
+    const m = tf.step(tf.neg(z), -1);
+    const denominator = tf.sub(z, tf.mul(m, tf.add(tf.mul(t, c), eps / a)));
+    // Only with ε = 0 can it vanish (z = t = 0), where σ = 0 takes the relevance away anyway.
+    const q = tf.div(relevance, eps > 0 ? denominator : tf.where(tf.equal(z, 0), tf.onesLike(z), denominator));
+    const sigma = tf.sign(z);
+    return [tf.mul(q, tf.abs(sigma)), tf.mul(tf.mul(q, sigma), c)];
+  };
   return {
     kind: 'basic',
     name: `gamma(${g})`,
-    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput],
-    parameterModifiers: [plus, minusWeightsOnly, minus, plusWeightsOnly, keepParameters],
-    gradientMapper: (relevance, [p0, p1, n0, n1, z]) => {
-      const rPositive = tf.mul(divideStabilized(relevance, tf.add(p0, p1), eps), tf.cast(tf.greater(z, 0), 'float32'));
-      const rNegative = tf.mul(divideStabilized(relevance, tf.add(n0, n1), eps), tf.cast(tf.less(z, 0), 'float32'));
-      return [rPositive, rPositive, rNegative, rNegative, null];
+    inputModifiers: [keepInput, absoluteInput],
+    parameterModifiers: [keepParameters, absoluteParameters],
+    gradientMapper: mapper,
+    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    // x ≥ 0: |x| = x.
+    nonNegativeInput: {
+      kind: 'basic',
+      name: `gamma(${g})`,
+      inputModifiers: [keepInput, keepInput],
+      parameterModifiers: [keepParameters, absoluteParameters],
+      gradientMapper: mapper,
+      reducer: (inputs, gradients) => tf.mul(inputs[0], tf.add(gradients[0]!, gradients[1]!)),
     },
-    reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1, 2, 3]),
   };
 }
 
@@ -269,7 +376,7 @@ function flat(options: StabilizerOptions = {}): BasicRule {
     kind: 'basic',
     name: 'flat',
     inputModifiers: [ones],
-    parameterModifiers: [(p, role) => (role === 'bias' ? tf.zerosLike(p) : tf.onesLike(p))],
+    parameterModifiers: [weightsOnly((p) => tf.onesLike(p))],
     gradientMapper: (relevance, [n]) => [divideStabilized(relevance, n, eps)],
     reducer: (_inputs, [gradient]) => gradient!,
   };
