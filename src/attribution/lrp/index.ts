@@ -4,6 +4,7 @@ export {
   rules,
   type Rule,
   type BasicRule,
+  type DerivedOutputs,
   type PassRule,
   type GradientDefinition,
   type ProductRule,
