@@ -46,24 +46,32 @@ export function mobileNetV2Handler(): tf.io.IOHandler {
 }
 
 /**
- * An IOHandler reading nsfwjs's converted TensorFlow GraphModel `mobilenet_v2_mid` (JS modules around
- * the graph JSON and the base64 weight shards).
+ * An IOHandler reading one of nsfwjs's sharded models (`dist/models/<name>`): JS modules around the model
+ * JSON and its base64 weight shards; `format` defaults to the model JSON's own.
  */
-export function mobileNetV2MidHandler(): tf.io.IOHandler {
+function nsfwjsShardedHandler(name: string, format?: string): tf.io.IOHandler {
   return {
     load: async () => {
-      const directory = join(packageDirectory('nsfwjs'), 'dist', 'models', 'mobilenet_v2_mid');
-      const model = require(join(directory, 'model.min.js')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig; format: string };
+      const directory = join(packageDirectory('nsfwjs'), 'dist', 'models', name);
+      const model = require(join(directory, 'model.min.js')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig; format?: string };
       const shards = model.weightsManifest.flatMap((group) => group.paths).map((path) => Buffer.from(require(join(directory, `${path}.min.js`)) as string, 'base64'));
       const bytes = Buffer.concat(shards);
       return {
         modelTopology: model.modelTopology,
         weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
         weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-        format: model.format,
+        format: format ?? model.format,
       };
     },
   };
+}
+
+/**
+ * An IOHandler reading nsfwjs's converted TensorFlow GraphModel `mobilenet_v2_mid` (JS modules around
+ * the graph JSON and the base64 weight shards).
+ */
+export function mobileNetV2MidHandler(): tf.io.IOHandler {
+  return nsfwjsShardedHandler('mobilenet_v2_mid');
 }
 
 /** nsfwjs's MobileNetV2: input [N, 224, 224, 3] in [0, 1]; classes drawing, hentai, neutral, porn, sexy. */
@@ -86,20 +94,7 @@ export async function loadMobileNetV2GraphModel(): Promise<tfc.GraphModel> {
  * around the model JSON and the six base64 weight shards.
  */
 export function inceptionV3Handler(): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const directory = join(packageDirectory('nsfwjs'), 'dist', 'models', 'inception_v3');
-      const model = require(join(directory, 'model.min.js')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig };
-      const shards = model.weightsManifest.flatMap((group) => group.paths).map((path) => Buffer.from(require(join(directory, `${path}.min.js`)) as string, 'base64'));
-      const bytes = Buffer.concat(shards);
-      return {
-        modelTopology: model.modelTopology,
-        weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
-        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-        format: 'layers-model',
-      };
-    },
-  };
+  return nsfwjsShardedHandler('inception_v3', 'layers-model');
 }
 
 /** nsfwjs's InceptionV3: input [N, 299, 299, 3] in [0, 1]; the classes of {@link NSFW_CLASSES}. */
