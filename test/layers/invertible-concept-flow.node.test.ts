@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers } from '../../src/index';
 import { backend, seededTensor } from '../helpers';
 import { fsIOHandler } from './support/fs-io-handler';
+import { predictInFreshProcess } from './support/fresh-process';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-invertible-concept-flow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,8 +31,7 @@ describe('InvertibleConceptFlow save/load through the file system', () => {
     const loaded = await tfl.loadLayersModel(fsIOHandler(dir));
     expect(Array.from(await (loaded.predict(x) as tf.Tensor).data())).toEqual(expected);
 
-    const script = resolve(__dirname, 'support/predict-saved-model.ts');
-    const fresh = JSON.parse(execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    const fresh = predictInFreshProcess(dir);
     expect(fresh.layers).toEqual(['Dense', 'InvertibleConceptFlow']);
     if (backend() === 'cpu') expect(fresh.output).toEqual(expected);
     else fresh.output.forEach((v: number, i: number) => expect(v).toBeCloseTo(expected[i], 4));

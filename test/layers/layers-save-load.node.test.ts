@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers, SpatialShuffle } from '../../src/index';
 import { seededTensor } from '../helpers';
 import { fsIOHandler } from './support/fs-io-handler';
+import { predictInFreshProcess } from './support/fresh-process';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-layers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,9 +41,7 @@ describe('EdgeFilterStem and SpatialShuffle save/load through a file-system IOHa
     const again = loaded.predict(x) as tf.Tensor;
     expect(Array.from(await again.data())).toEqual(expectedValues);
 
-    const script = resolve(__dirname, 'support/predict-saved-model.ts');
-    const stdout = execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const fresh = JSON.parse(stdout);
+    const fresh = predictInFreshProcess(dir);
     expect(fresh.layers).toEqual(['EdgeFilterStem', 'Conv2D', 'SpatialShuffle', 'Flatten', 'Dense']);
     // The fresh process runs on cpu; this project may run on wasm: compare within float32 tolerance.
     fresh.output.forEach((v: number, i: number) => expect(v).toBeCloseTo(expectedValues[i], 4));

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layers } from '../../src/index';
 import { backend, seededTensor } from '../helpers';
 import { fsIOHandler } from './support/fs-io-handler';
+import { predictInFreshProcess } from './support/fresh-process';
 
 const dir = mkdtempSync(join(tmpdir(), 'glassbox-semantic-bottleneck-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,8 +32,7 @@ describe('SemanticBottleneck save/load through the file system', () => {
     const loaded = await tfl.loadLayersModel(fsIOHandler(dir));
     expect(Array.from(await (loaded.predict(x) as tf.Tensor).data())).toEqual(expected);
 
-    const script = resolve(__dirname, 'support/predict-saved-model.ts');
-    const fresh = JSON.parse(execFileSync(resolve('node_modules/.bin/tsx'), [script, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    const fresh = predictInFreshProcess(dir);
     expect(fresh.layers).toEqual(['Conv2D', 'SemanticBottleneck', 'Flatten', 'Dense']);
     // The fresh process runs on cpu: identical there, float32-close when this project runs on wasm.
     if (backend() === 'cpu') expect(fresh.output).toEqual(expected);
