@@ -122,18 +122,17 @@ export async function mobileNetSection(outputDir: string): Promise<string> {
   const probabilities = model.predict(picture) as tf.Tensor;
   const values = await probabilities.data();
   const target = (await tf.argMax(probabilities, 1).data())[0];
-  // The target's logit from the last Dense layer's input features, kernel and bias.
+  // The logits from the last Dense layer's input features, kernel and bias (its softmax left out).
   const classifier = model.layers.at(-1)!;
   const features = tfl.model({ inputs: model.inputs, outputs: classifier.input as tfl.SymbolicTensor });
   const [kernel, bias] = classifier.getWeights();
-  const logit = (x: tf.Tensor) => tf.tidy(() => tf.add(tf.matMul(features.predict(x) as tf.Tensor2D, tf.slice(kernel, [0, target], [-1, 1])), tf.slice(bias, target, 1)));
-  const delta = tf.tidy(() => tf.sub(logit(picture), logit(black)));
+  const logits = (x: tf.Tensor) => tf.tidy(() => tf.add(tf.matMul(features.predict(x) as tf.Tensor2D, kernel), bias));
+  const delta = tf.tidy(() => tf.slice(tf.sub(logits(picture), logits(black)), [0, target], [1, 1]));
   const [logitDelta] = await delta.data();
 
   const input = tf.squeeze(picture) as tf.Tensor3D;
   await writePng(join(outputDir, 'mobilenet-input.png'), input);
   const segments = await slic(input, { segments: 49, compactness: 20 });
-  const logits = (x: tf.Tensor) => tf.tidy(() => tf.add(tf.matMul(features.predict(x) as tf.Tensor2D, kernel), bias));
   const inputs: Inputs = { x: picture, target, black, superpixels: superpixelMask(segments), logits };
   const figures = new Map<string, string[]>();
   const notes: string[] = [];

@@ -106,7 +106,12 @@ async function chooseSample(value: string): Promise<void> {
 /** Run waits while a sample loads, so that it never explains the previous picture. */
 function setLoadingInput(loading: boolean): void {
   state.loadingInput = loading;
-  $<HTMLButtonElement>('run').disabled = loading || state.running;
+  updateRunButton();
+}
+
+/** Run is enabled when nothing runs and no sample is loading. */
+function updateRunButton(): void {
+  $<HTMLButtonElement>('run').disabled = state.running || state.loadingInput;
 }
 
 $<HTMLSelectElement>('sample').addEventListener('change', (event) => void chooseSample((event.target as HTMLSelectElement).value));
@@ -272,7 +277,7 @@ let cancelClicked = 0;
 
 function setBusy(busy: boolean): void {
   state.running = busy;
-  $<HTMLButtonElement>('run').disabled = busy || state.loadingInput;
+  updateRunButton();
   $<HTMLButtonElement>('cancel').disabled = !busy;
   for (const id of ['model', 'backend']) $<HTMLSelectElement>(id).disabled = busy;
 }
