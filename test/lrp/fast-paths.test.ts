@@ -36,6 +36,10 @@ function signedThenRectified(): tfl.LayersModel {
 
 /** The rule without its form for non-negative inputs: the executor's general path. */
 const general = (rule: BasicRule): BasicRule => ({ ...rule, nonNegativeInput: undefined });
+/** The rule exactly as its branches are written: no form for non-negative inputs, none for steps with parameters. */
+const asWritten = (rule: BasicRule): BasicRule => ({ ...rule, nonNegativeInput: undefined, withParameters: undefined });
+/** The form a step with parameters runs for `rule` on non-negative inputs. */
+const nonNegativeForm = (rule: BasicRule): BasicRule => rule.nonNegativeInput!.withParameters ?? rule.nonNegativeInput!;
 
 const RECTIFIED_LAYERS = ['depthwise', 'side', 'pointwise', 'hidden', 'logits'];
 
@@ -53,15 +57,17 @@ describe('LRP rule forms for non-negative inputs', () => {
       const composite = composites.custom({ kinds: { conv: rule, dense: rule } });
       const program = compileProgram(model, { composite, canonize: true });
       const linear = program.steps.filter((s) => s.parameters !== null);
-      expect(linear.filter((s) => s.rule === rule.nonNegativeInput).map((s) => s.name)).toEqual(RECTIFIED_LAYERS);
-      expect(linear.find((s) => s.name === 'first')!.rule).toBe(rule);
+      expect(linear.filter((s) => s.rule === nonNegativeForm(rule)).map((s) => s.name)).toEqual(RECTIFIED_LAYERS);
+      expect(linear.find((s) => s.name === 'first')!.rule).toBe(rule.withParameters ?? rule);
       program.dispose();
       const fast = await expectNoLeak(() => lrp(model, x, { target: [0, 2], composite }));
       const full = await lrp(model, x, { target: [0, 2], composite: composites.custom({ kinds: { conv: general(rule), dense: general(rule) } }) });
+      const written = await lrp(model, x, { target: [0, 2], composite: composites.custom({ kinds: { conv: asWritten(rule), dense: asWritten(rule) } }) });
       await expectClose(fast, full, 1e-6);
+      await expectClose(fast, written, 1e-6);
       // Not vacuous: relevance reaches most inputs.
       expect((await fast.data()).filter((v) => v !== 0).length).toBeGreaterThan(x.size / 2);
-      [fast, full].forEach((t) => t.dispose());
+      [fast, full, written].forEach((t) => t.dispose());
     });
   }
 
@@ -80,7 +86,7 @@ describe('LRP rule forms for non-negative inputs', () => {
     const model = setSeededWeights(tfl.model({ inputs: input, outputs: tfl.layers.add().apply(heads) as tfl.SymbolicTensor }), 33);
     const rule = rules.zPlus();
     const program = compileProgram(model, { composite: composites.custom({ kinds: { dense: rule } }), canonize: false });
-    const forms = Object.fromEntries(program.steps.filter((s) => s.parameters !== null).map((s) => [s.name, s.rule === rule.nonNegativeInput]));
+    const forms = Object.fromEntries(program.steps.filter((s) => s.parameters !== null).map((s) => [s.name, s.rule === nonNegativeForm(rule)]));
     expect(forms).toEqual({ relu: false, leaky: false, afterRelu: true, afterLeaky: false, afterNorm: false, afterMixed: false, afterSoftmax: true });
     program.dispose();
     model.dispose();

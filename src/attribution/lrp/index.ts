@@ -4,7 +4,6 @@ export {
   rules,
   type Rule,
   type BasicRule,
-  type DerivedOutputs,
   type PassRule,
   type GradientDefinition,
   type ProductRule,

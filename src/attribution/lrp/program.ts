@@ -337,13 +337,18 @@ function assignRules(steps: ProgramStep[], composite: Composite, nonNegative: Re
           `hands the relevance to one. ${multiInputAdvice(step)}`,
       );
     }
-    return { ...step, rule: formFor(rule, step.inputs.every((s) => nonNegative.has(s))) };
+    return { ...step, rule: formFor(rule, step.inputs.every((s) => nonNegative.has(s)), linear) };
   });
 }
 
-/** `rule`, or its form for non-negative inputs where the inputs are known to be ≥ 0. */
-function formFor(rule: Rule, nonNegativeInputs: boolean): Rule {
-  return rule.kind === 'basic' && nonNegativeInputs && rule.nonNegativeInput !== undefined ? (rule.nonNegativeInput as BasicRule) : rule;
+/**
+ * The form of `rule` a step runs: for non-negative inputs where the inputs are known to be ≥ 0, then
+ * on a step with parameters its form for such steps (see {@link BasicRule}).
+ */
+function formFor(rule: Rule, nonNegativeInputs: boolean, withParameters: boolean): Rule {
+  if (rule.kind !== 'basic') return rule;
+  const form = nonNegativeInputs ? (rule.nonNegativeInput ?? rule) : rule;
+  return withParameters ? (form.withParameters ?? form) : form;
 }
 
 /** Constant steps pass no relevance on; their rule is never run. */

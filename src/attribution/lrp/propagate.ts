@@ -57,7 +57,7 @@ export function propagateRelevance(program: Program, values: (tf.Tensor | undefi
         const share = perInput[k];
         if (share === null) return;
         const previous = relevance[s];
-        relevance[s] = previous === undefined ? share : tf.add(previous, share);
+        relevance[s] = previous === undefined ? share : tf.addN([previous, share]);
         if (previous !== undefined) {
           release(previous);
           release(share, perInput.slice(k + 1));
@@ -114,7 +114,8 @@ function productRelevance(step: Step, rule: ProductRule, inputs: tf.Tensor[], ou
 /**
  * Zennit's BasicHook: branch inputs and parameters, branch outputs, mapped gradients, vector–Jacobian
  * products, reduction, for every input of the layer. An input modifier shared by several branches runs
- * once; on a step with parameters, a rule's {@link DerivedOutputs} replace forward passes.
+ * once; a branch with the layer's own input and parameters reuses its output; a `gradientOnly` branch
+ * runs no forward pass.
  */
 function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output: tf.Tensor, r: tf.Tensor): tf.Tensor[] {
   const modified = new Map<InputModifier, tf.Tensor[]>();
@@ -123,24 +124,21 @@ function applyBasicRule(step: Step, rule: BasicRule, inputs: tf.Tensor[], output
     if (branchInputs === undefined) modified.set(modifyInput, (branchInputs = inputs.map((x) => modifyInput(x))));
     return branchInputs;
   };
-  const derived = step.parameters !== null ? rule.derivedOutputs : undefined;
   const branches = rule.inputModifiers.map((modifyInput, b) => {
     const modifyParameters = rule.parameterModifiers[b];
     // Linear steps: the branch parameters modified at compile time; other steps have none.
     const parameters = step.branchParameters?.[b] ?? step.parameters;
     const unchanged = modifyInput === keepInput && modifyParameters === keepParameters;
     const branchInputs = unchanged ? inputs : modify(modifyInput);
-    const skipped = derived?.branches.includes(b) === true;
-    return { inputs: branchInputs, parameters, output: unchanged ? output : skipped ? null : step.forward(branchInputs, parameters) };
+    const skipped = rule.gradientOnly?.includes(b) === true;
+    return { inputs: branchInputs, parameters, output: unchanged ? output : skipped ? undefined : step.forward(branchInputs, parameters) };
   });
-  if (derived !== undefined) {
-    const outputs = derived.derive(branches.map((b) => b.output));
-    derived.branches.forEach((b, k) => (branches[b].output = outputs[k]));
-  }
-  const gradients = rule.gradientMapper(
-    r,
-    branches.map((b) => b.output!),
-  );
+  // The places of gradient-only branches stay empty.
+  const outputs: tf.Tensor[] = [];
+  branches.forEach((branch, b) => {
+    if (branch.output !== undefined) outputs[b] = branch.output;
+  });
+  const gradients = rule.gradientMapper(r, outputs);
   const products = branches.map((branch, b) => {
     const g = gradients[b];
     return g === null || g === undefined ? null : vectorJacobian(step, branch.inputs, branch.parameters, g);

@@ -5,8 +5,9 @@
  * `x_k = inputModifier_k(x)`, `θ_k = parameterModifier_k(W, b)`, `z_k = f(x_k; θ_k)`, then
  * `g = gradientMapper(R, [z_0, z_1, ...])`, the vector–Jacobian products `v_k = (∂z_k/∂x_k)ᵀ g_k`, and
  * finally `R_in = reducer([x_0, x_1, ...], [v_0, v_1, ...])`. A branch whose gradient is `null` takes
- * no product (it only supplies an output); on layers with weights, a rule's {@link DerivedOutputs} give
- * some `z_k` without forward passes of their own.
+ * no product (it only supplies an output); a branch listed in `gradientOnly` supplies no output (only
+ * its product). On layers with weights a rule may run in an equivalent, cheaper form
+ * (`withParameters`), on non-negative inputs in a form without the `x⁻` branches (`nonNegativeInput`).
  *
  * Every denominator is stabilised as `s(z) = z + ε·sign(z)` with `sign(0) = +1` (default ε = 1e−6).
  * References: Bach et al. 2015 (LRP), Montavon et al. 2019 ("Layer-wise relevance propagation: an
@@ -24,7 +25,10 @@ export type ParameterRole = 'weight' | 'bias';
 export type InputModifier = (input: tf.Tensor) => tf.Tensor;
 /** Maps a layer parameter (weight or bias) to the parameter of one rule branch. */
 export type ParameterModifier = (parameter: tf.Tensor, role: ParameterRole) => tf.Tensor;
-/** Maps the output relevance and the branch outputs to one gradient per branch (`null`: branch unused). */
+/**
+ * Maps the output relevance and the branch outputs to one gradient per branch (`null`: branch unused).
+ * The places of a rule's `gradientOnly` branches in `outputs` are empty.
+ */
 export type GradientMapper = (relevance: tf.Tensor, outputs: readonly tf.Tensor[]) => (tf.Tensor | null)[];
 /** Combines the branch inputs and their vector–Jacobian products into the input relevance. */
 export type Reducer = (inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[]) => tf.Tensor;
@@ -44,6 +48,11 @@ export interface BasicRule {
   /** The input relevance from the branch inputs `x_k` and their vector–Jacobian products `v_k`. */
   readonly reducer: Reducer;
   /**
+   * Branches whose outputs the gradient mapper does not read: their forward passes are skipped (their
+   * places in the mapper's `outputs` are empty); they only take vector–Jacobian products.
+   */
+  readonly gradientOnly?: readonly number[];
+  /**
    * The same rule for a layer whose input is known to be ≥ 0 (the output of a ReLU, pooled, padded or
    * concatenated): there `x⁺ = x` and `x⁻ = 0`, so the branches of `x⁻` vanish and this form has fewer
    * branches and gives the same relevance. The LRP compiler uses it where the program's structure
@@ -51,25 +60,13 @@ export interface BasicRule {
    */
   readonly nonNegativeInput?: BasicRule;
   /**
-   * Branch outputs that follow from the other branches' on layers with parameters (Dense,
-   * convolutions), so that the executor runs fewer modified forward passes (see {@link DerivedOutputs}).
+   * The same rule on steps with parameters (Dense, convolutions), rewritten by the linearity of
+   * `z = f(x; W) + b` in `W` and `x` into fewer forward passes and element-wise kernels (e.g. with
+   * `t = |W||x| + |b|`, `W⁺x⁺ + W⁻x⁻ + b⁺ = (z + t)/2`; constant factors folded into the branch
+   * weights). Parameter modifiers act on parameter-free steps not at all, so there the rule runs as
+   * written. The LRP compiler uses this form on every step with parameters.
    */
-  readonly derivedOutputs?: DerivedOutputs;
-}
-
-/**
- * Outputs of some branches of a {@link BasicRule} computed from the other branches' outputs instead of
- * forward passes of their own, by the linearity of `z = f(x; W) + b` in `W` and in `x`: e.g. with
- * `t = |W||x| + |b|`, `W⁺x⁺ + W⁻x⁻ + b⁺ = (z + t)/2` and `W⁻x⁺ + W⁺x⁻ + b⁻ = (z − t)/2`. Used on steps
- * with parameters only (parameter modifiers do nothing on parameter-free steps, where every branch
- * runs). Exact in exact arithmetic; in float32 a derived output carries the rounding of `z` and `t`,
- * i.e. of `|W||x|`, as the layer's own output `z` does.
- */
-export interface DerivedOutputs {
-  /** The branches whose outputs are derived (their forward passes are skipped). */
-  readonly branches: readonly number[];
-  /** Their outputs, in the order of `branches`, from every branch's output (`null` at `branches`). */
-  derive(outputs: readonly (tf.Tensor | null)[]): tf.Tensor[];
+  readonly withParameters?: BasicRule;
 }
 
 /**
@@ -142,8 +139,22 @@ export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: nu
     return tf.where(tf.equal(z, 0), tf.zerosLike(quotient), quotient);
   }
   // ε·sign(z) = −ε·step(−z, −1), step(t, −1) = 1 for t > 0, −1 otherwise: vectorised arithmetic (a
-  // comparison and a cast are several times slower on wasm).
-  return tf.div(relevance, tf.add(z, tf.mul(tf.step(tf.neg(z), -1), -epsilon)));
+  // comparison and a cast are several times slower on wasm; a sum of equal shapes is addN, several
+  // times faster than add on cpu).
+  return tf.div(relevance, tf.addN([z, tf.mul(tf.step(tf.mul(z, -1), -1), -epsilon)]));
+}
+
+/**
+ * `R / (max(d, 0) + ε)` for a denominator `d` that is ≥ 0 in exact arithmetic (a sum of non-negative
+ * contributions, here possibly derived with rounding): `s(d)` where `d ≥ 0`, and `s(0)` where rounding
+ * made `d` negative. With ε = 0 the quotient is 0 where `max(d, 0)` is. `clamp: false` when `d` is
+ * computed ≥ 0 exactly (a forward pass of non-negative inputs and parameters).
+ */
+function divideByNonNegative(relevance: tf.Tensor, d: tf.Tensor, epsilon: number, clamp = true): tf.Tensor {
+  const clamped = clamp ? tf.relu(d) : d;
+  if (epsilon > 0) return tf.div(relevance, tf.add(clamped, epsilon));
+  const quotient = tf.div(relevance, clamped);
+  return tf.where(tf.equal(clamped, 0), tf.zerosLike(quotient), quotient);
 }
 
 const positive = (t: tf.Tensor): tf.Tensor => tf.relu(t);
@@ -180,6 +191,11 @@ const positiveWeightsOnly = weightsOnly(positiveParameters);
 /** `W⁻`, bias 0. */
 const negativeWeightsOnly = weightsOnly(negativeParameters);
 
+/** `c·modify(W)`, bias 0 (left out); `modify` itself for c = 1. */
+function scaledWeightsOnly(modify: ParameterModifier, c: number): WeightsOnlyModifier {
+  return c === 1 ? weightsOnly(modify) : weightsOnly((p, role) => tf.mul(modify(p, role), c));
+}
+
 /** ε of a rule: `epsilon` (or its former name `stabilizer`), default 1e−6, ≥ 0. */
 function stabilizerOption(options: StabilizerOptions | undefined): number {
   const epsilon = renamedOption<number>(options, 'epsilon', 'stabilizer', 'rule options') ?? DEFAULT_STABILIZER;
@@ -187,13 +203,14 @@ function stabilizerOption(options: StabilizerOptions | undefined): number {
   return epsilon;
 }
 
-/** `[z/2, t/2]`, whose sum and difference are `(z ± t)/2`. */
-function halves(z: tf.Tensor, t: tf.Tensor): tf.Tensor[] {
-  return [tf.mul(z, 0.5), tf.mul(t, 0.5)];
+function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], indices: number[]): tf.Tensor {
+  const products = indices.map((i) => tf.mul(inputs[i], gradients[i]!));
+  return products.length === 1 ? products[0] : tf.addN(products);
 }
 
-function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], indices: number[]): tf.Tensor {
-  return indices.map((i) => tf.mul(inputs[i], gradients[i]!)).reduce((a, b) => tf.add(a, b));
+/** `x⁺ ⊙ (v_a + v_b) + x⁻ ⊙ (v_c + v_d)`, branch inputs and products at `[a, b]` (x⁺) and `[c, d]` (x⁻). */
+function signedReduction(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], [a, b]: number[], [c, d]: number[]): tf.Tensor {
+  return tf.addN([tf.mul(inputs[a], tf.addN([gradients[a]!, gradients[b]!])), tf.mul(inputs[c], tf.addN([gradients[c]!, gradients[d]!]))]);
 }
 
 /** Options of the rules whose only setting is the stabiliser ε. */
@@ -229,32 +246,67 @@ function norm(options: StabilizerOptions = {}): BasicRule {
   return { ...epsilon({ epsilon: eps }), name: 'norm' };
 }
 
+/*
+ * The forms on steps with parameters below rest on three facts.
+ * 1. With `t = |W||x| + |b|` (one modified forward pass), the sums of same-sign contributions are
+ *    `z_α = W⁺x⁺ + W⁻x⁻ + b⁺ = (z + t)/2 ≥ 0` and `z_β = W⁻x⁺ + W⁺x⁻ + b⁻ = (z − t)/2 ≤ 0`; on
+ *    non-negative inputs `z_β = z − z_α`. A derived sum carries the rounding of `z` and `t`
+ *    (≈ 1e−7·|W||x|), like the Epsilon rule's own `z`.
+ * 2. A sum that is ≥ 0 in exact arithmetic is stabilised as `max(z_α, 0) + ε` (and `z_β` as
+ *    `min(z_β, 0) − ε`): this is `s(z_α)` wherever it is > 0, and wherever a sum is 0 every contribution
+ *    to it is 0, so its quotient meets only zero weights or inputs and its value does not matter.
+ *    Clamping also keeps a sum that rounding pushed across 0 from dividing by nearly nothing.
+ * 3. Constant factors of a product (α, β, 2 from the halves) move into the branch weights, computed
+ *    once per program, instead of an element-wise multiplication per call.
+ */
+
 /**
  * ZPlus rule (z⁺, Montavon et al. 2019): `z⁺ = W⁺x⁺ + W⁻x⁻ + b⁺`,
  * `R_in = x⁺ ⊙ W⁺ᵀ r + x⁻ ⊙ W⁻ᵀ r`, `r = R / s(z⁺)`.
  */
 function zPlus(options: StabilizerOptions = {}): BasicRule {
   const eps = stabilizerOption(options);
+  const name = 'zPlus';
   return {
     kind: 'basic',
-    name: 'zPlus',
-    // Branches 2 and 3 (z, t = |W||x| + |b|) give z⁺ = (z + t)/2 on layers with parameters.
-    inputModifiers: [positiveInput, negativeInput, keepInput, absoluteInput],
-    parameterModifiers: [positiveParameters, negativeWeightsOnly, keepParameters, absoluteParameters],
+    name,
+    inputModifiers: [positiveInput, negativeInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly],
     gradientMapper: (relevance, [zPositive, zNegative]) => {
-      const r = divideStabilized(relevance, tf.add(zPositive, zNegative), eps);
-      return [r, r, null, null];
+      const r = divideStabilized(relevance, tf.addN([zPositive, zNegative]), eps);
+      return [r, r];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
-    derivedOutputs: { branches: [0, 1], derive: ([, , z, t]) => halves(z!, t!) },
+    // z⁺ = (z + t)/2: r = 2R / (max(z + t, 0) + 2ε); the factor 2 in the branch weights.
+    withParameters: {
+      kind: 'basic',
+      name,
+      inputModifiers: [positiveInput, negativeInput, keepInput, absoluteInput],
+      parameterModifiers: [scaledWeightsOnly(positiveParameters, 2), scaledWeightsOnly(negativeParameters, 2), keepParameters, absoluteParameters],
+      gradientOnly: [0, 1],
+      gradientMapper: (relevance, [, , z, t]) => {
+        const r = divideByNonNegative(relevance, tf.addN([z, t]), 2 * eps);
+        return [r, r, null, null];
+      },
+      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    },
     // x ≥ 0: z⁺ = W⁺x + b⁺, R_in = x ⊙ W⁺ᵀr.
     nonNegativeInput: {
       kind: 'basic',
-      name: 'zPlus',
+      name,
       inputModifiers: [keepInput],
       parameterModifiers: [positiveParameters],
       gradientMapper: (relevance, [zPositive]) => [divideStabilized(relevance, zPositive, eps)],
       reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0]),
+      // With W⁺, b⁺ the forward pass gives z⁺ ≥ 0 exactly.
+      withParameters: {
+        kind: 'basic',
+        name,
+        inputModifiers: [keepInput],
+        parameterModifiers: [positiveParameters],
+        gradientMapper: (relevance, [zPositive]) => [divideByNonNegative(relevance, zPositive, eps, false)],
+        reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0]),
+      },
     },
   };
 }
@@ -280,37 +332,65 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
     throw new GlassboxArgumentError('alpha', `alpha − beta must be 1 (conservation), got alpha = ${alpha}, beta = ${beta}`);
   }
   const eps = stabilizerOption(options);
+  const name = `alphaBeta(${alpha}, ${beta})`;
   return {
     kind: 'basic',
-    name: `alphaBeta(${alpha}, ${beta})`,
-    // Branches 4 and 5 (z, t = |W||x| + |b|) give z_α = (z + t)/2, z_β = (z − t)/2 on layers with parameters.
-    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput, absoluteInput],
-    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly, keepParameters, absoluteParameters],
+    name,
+    inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput],
+    parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly],
     gradientMapper: (relevance, [a0, a1, b0, b1]) => {
-      const rAlpha = divideStabilized(relevance, tf.add(a0, a1), eps);
-      const rBeta = divideStabilized(relevance, tf.add(b0, b1), eps);
-      return [rAlpha, rAlpha, rBeta, rBeta, null, null];
+      const rAlpha = divideStabilized(relevance, tf.addN([a0, a1]), eps);
+      const rBeta = divideStabilized(relevance, tf.addN([b0, b1]), eps);
+      return [rAlpha, rAlpha, rBeta, rBeta];
     },
     reducer: (inputs, gradients) =>
       tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0, 1]), alpha), tf.mul(sumOfProducts(inputs, gradients, [2, 3]), beta)),
-    derivedOutputs: {
-      branches: [0, 1, 2, 3],
-      derive: ([, , , , z, t]) => {
-        const [zHalf, tHalf] = halves(z!, t!);
-        return [zHalf, tHalf, zHalf, tf.neg(tHalf)];
+    // z_α = (z + t)/2, −z_β = (t − z)/2: the gradients R / (max(z ± t, 0) + 2ε) are r_α/2 and −r_β/2,
+    // whose factors 2α and 2β go into the branch weights (2αW⁺, 2αW⁻ for r_α; 2βW⁻, 2βW⁺ for −r_β).
+    withParameters: {
+      kind: 'basic',
+      name,
+      inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput, absoluteInput],
+      parameterModifiers: [
+        scaledWeightsOnly(positiveParameters, 2 * alpha),
+        scaledWeightsOnly(negativeParameters, 2 * alpha),
+        scaledWeightsOnly(negativeParameters, 2 * beta),
+        scaledWeightsOnly(positiveParameters, 2 * beta),
+        keepParameters,
+        absoluteParameters,
+      ],
+      gradientOnly: [0, 1, 2, 3],
+      gradientMapper: (relevance, [, , , , z, t]) => {
+        const rAlpha = divideByNonNegative(relevance, tf.addN([z, t]), 2 * eps);
+        const minusRBeta = divideByNonNegative(relevance, tf.sub(t, z), 2 * eps);
+        return [rAlpha, rAlpha, minusRBeta, minusRBeta, null, null];
       },
+      reducer: (inputs, gradients) => signedReduction(inputs, gradients, [0, 2], [1, 3]),
     },
     // x ≥ 0: z_α = W⁺x + b⁺, z_β = W⁻x + b⁻, R_in = α x ⊙ W⁺ᵀr_α − β x ⊙ W⁻ᵀr_β.
     nonNegativeInput: {
       kind: 'basic',
-      name: `alphaBeta(${alpha}, ${beta})`,
-      // Branch 2 (z) gives z_β = z − z_α on layers with parameters (b = b⁺ + b⁻).
-      inputModifiers: [keepInput, keepInput, keepInput],
-      parameterModifiers: [positiveParameters, negativeParameters, keepParameters],
-      gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps), null],
+      name,
+      inputModifiers: [keepInput, keepInput],
+      parameterModifiers: [positiveParameters, negativeParameters],
+      gradientMapper: (relevance, [zAlpha, zBeta]) => [divideStabilized(relevance, zAlpha, eps), divideStabilized(relevance, zBeta, eps)],
       reducer: (inputs, gradients) =>
         tf.sub(tf.mul(sumOfProducts(inputs, gradients, [0]), alpha), tf.mul(sumOfProducts(inputs, gradients, [1]), beta)),
-      derivedOutputs: { branches: [1], derive: ([zAlpha, , z]) => [tf.sub(z!, zAlpha!)] },
+      // z_α by one forward pass (≥ 0 exactly), −z_β = z_α − z; the products with αW⁺ and βW⁻ (branches 2, 3).
+      withParameters: {
+        kind: 'basic',
+        name,
+        inputModifiers: [keepInput, keepInput, keepInput, keepInput],
+        parameterModifiers: [positiveParameters, keepParameters, scaledWeightsOnly(positiveParameters, alpha), scaledWeightsOnly(negativeParameters, beta)],
+        gradientOnly: [2, 3],
+        gradientMapper: (relevance, [zAlpha, z]) => [
+          null,
+          null,
+          divideByNonNegative(relevance, zAlpha, eps, false),
+          divideByNonNegative(relevance, tf.sub(zAlpha, z), eps),
+        ],
+        reducer: (inputs, gradients) => tf.mul(inputs[2], tf.addN([gradients[2]!, gradients[3]!])),
+      },
     },
   };
 }
@@ -337,34 +417,58 @@ function gamma(options: GammaOptions = {}): BasicRule {
   const g = options.gamma ?? 0.25;
   assertNumberInRange(g, 'gamma', { min: 0 });
   const eps = stabilizerOption(options);
-  // With a = 1 + γ/2 and c = (γ/2)/a, m = −sign₀(z) (+1 where z < 0, −1 elsewhere), σ = sign(z):
-  // s(z^{±γ})/a = z − m·(c·t + ε/a) (the sign of z^{±γ} is that of z where it is used), q = R·a / s(z^{±γ}),
-  // and the two gradients a(r₊ + r₋) = q·|σ|, (γ/2)(r₊ − r₋) = c·q·σ (σ = 0 where z = 0: no relevance).
+  // With a = 1 + γ/2 and c = (γ/2)/a, the denominator used where z ≠ 0 is s(z^{±γ})/a = σ·D, σ = sign(z),
+  // D = |z| + c·t + ε/a > 0 (its sign is that of z), and the two gradients a(r₊ + r₋) = σ·R/D and
+  // (γ/2)(r₊ − r₋) = c·|σ|·R/D (both 0 where z = 0: no relevance).
   const a = 1 + g / 2;
   const c = g / 2 / a;
-  const mapper: GradientMapper = (relevance, [z, t]) => {
-    const m = tf.step(tf.neg(z), -1);
-    const denominator = tf.sub(z, tf.mul(m, tf.add(tf.mul(t, c), eps / a)));
-    // Only with ε = 0 can it vanish (z = t = 0), where σ = 0 takes the relevance away anyway.
-    const q = tf.div(relevance, eps > 0 ? denominator : tf.where(tf.equal(z, 0), tf.onesLike(z), denominator));
+  /** The gradients from z and `scaledT` = c·t. */
+  const gradients = (relevance: tf.Tensor, z: tf.Tensor, scaledT: tf.Tensor): tf.Tensor[] => {
+    const d = tf.addN(eps > 0 ? [tf.abs(z), scaledT, tf.fill(z.shape, eps / a)] : [tf.abs(z), scaledT]);
+    // Only with ε = 0 can D vanish (z = t = 0), where σ = 0 takes the relevance away anyway.
+    const q = tf.div(relevance, eps > 0 ? d : tf.where(tf.equal(z, 0), tf.onesLike(z), d));
     const sigma = tf.sign(z);
-    return [tf.mul(q, tf.abs(sigma)), tf.mul(tf.mul(q, sigma), c)];
+    return [tf.mul(q, sigma), tf.mul(q, tf.abs(sigma))];
   };
+  const name = `gamma(${g})`;
+  // On parameter-free steps t = f(|x|) is scaled here; on steps with parameters by the branch weights.
+  const mapper: GradientMapper = (relevance, [z, t]) => {
+    const [g0, g1] = gradients(relevance, z, tf.mul(t, c));
+    return [g0, tf.mul(g1, c)];
+  };
+  const linearMapper: GradientMapper = (relevance, [z, scaledT]) => gradients(relevance, z, scaledT);
+  const scaledAbsolute: ParameterModifier = (p) => tf.mul(tf.abs(p), c);
   return {
     kind: 'basic',
-    name: `gamma(${g})`,
+    name,
     inputModifiers: [keepInput, absoluteInput],
     parameterModifiers: [keepParameters, absoluteParameters],
     gradientMapper: mapper,
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    withParameters: {
+      kind: 'basic',
+      name,
+      inputModifiers: [keepInput, absoluteInput],
+      parameterModifiers: [keepParameters, scaledAbsolute],
+      gradientMapper: linearMapper,
+      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
+    },
     // x ≥ 0: |x| = x.
     nonNegativeInput: {
       kind: 'basic',
-      name: `gamma(${g})`,
+      name,
       inputModifiers: [keepInput, keepInput],
       parameterModifiers: [keepParameters, absoluteParameters],
       gradientMapper: mapper,
-      reducer: (inputs, gradients) => tf.mul(inputs[0], tf.add(gradients[0]!, gradients[1]!)),
+      reducer: (inputs, gradients) => tf.mul(inputs[0], tf.addN([gradients[0]!, gradients[1]!])),
+      withParameters: {
+        kind: 'basic',
+        name,
+        inputModifiers: [keepInput, keepInput],
+        parameterModifiers: [keepParameters, scaledAbsolute],
+        gradientMapper: linearMapper,
+        reducer: (inputs, gradients) => tf.mul(inputs[0], tf.addN([gradients[0]!, gradients[1]!])),
+      },
     },
   };
 }
