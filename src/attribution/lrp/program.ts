@@ -298,9 +298,19 @@ function withBranchParameters(step: Step, draft: ProgramDraft): Step {
     if (weight === undefined) weights.set(modify, (weight = modified(modify, parameters.weight, 'weight')));
     return weight;
   };
+  // Weights-only modifiers with factors: W⁺ once, then 2αW⁺, βW⁺, ... from it.
+  const scaled = new Map<ParameterModifier, Map<number, tf.Tensor>>();
+  const scaledWeightOf = (modify: ParameterModifier, factor: number): tf.Tensor => {
+    if (factor === 1) return weightOf(modify);
+    const byFactor = scaled.get(modify) ?? new Map<number, tf.Tensor>();
+    scaled.set(modify, byFactor);
+    let weight = byFactor.get(factor);
+    if (weight === undefined) byFactor.set(factor, (weight = draft.own(tf.mul(weightOf(modify), factor))));
+    return weight;
+  };
   const branchParameters = rule.parameterModifiers.map((modify): LinearParameters => {
     if (modify === keepParameters) return parameters;
-    if (isWeightsOnly(modify)) return { weight: weightOf(modify.weightsOf), bias: null };
+    if (isWeightsOnly(modify)) return { weight: scaledWeightOf(modify.weightsOf, modify.factor ?? 1), bias: null };
     const bias = parameters.bias;
     return { weight: weightOf(modify), bias: bias === null ? null : modified(modify, bias, 'bias') };
   });

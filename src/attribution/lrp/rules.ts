@@ -170,15 +170,18 @@ const negativeInput: InputModifier = negative;
 const positiveParameters: ParameterModifier = positive;
 /** `W⁻, b⁻` */
 const negativeParameters: ParameterModifier = negative;
-/** A parameter modifier that only modifies weights: the bias is left out. */
+/** A parameter modifier that only modifies weights (`factor·weightsOf(W)`): the bias is left out. */
 export interface WeightsOnlyModifier extends ParameterModifier {
-  /** The modifier applied to the weight. */
+  /** The modifier applied to the weight (its result computed once per layer and shared). */
   readonly weightsOf: ParameterModifier;
+  /** A constant factor of the weight, 1 if absent. */
+  readonly factor?: number;
 }
 
-/** `modify` on the weight, bias 0 (left out): the bias is counted once per denominator. */
-function weightsOnly(modify: ParameterModifier): WeightsOnlyModifier {
-  return Object.assign((p: tf.Tensor, role: ParameterRole) => (role === 'bias' ? tf.zerosLike(p) : modify(p, role)), { weightsOf: modify });
+/** `c·modify` on the weight, bias 0 (left out): the bias is counted once per denominator. */
+function weightsOnly(modify: ParameterModifier, c = 1): WeightsOnlyModifier {
+  const modifier = (p: tf.Tensor, role: ParameterRole) => (role === 'bias' ? tf.zerosLike(p) : c === 1 ? modify(p, role) : tf.mul(modify(p, role), c));
+  return Object.assign(modifier, { weightsOf: modify, factor: c });
 }
 
 /** Is `modify` a {@link WeightsOnlyModifier}? */
@@ -191,10 +194,6 @@ const positiveWeightsOnly = weightsOnly(positiveParameters);
 /** `W⁻`, bias 0. */
 const negativeWeightsOnly = weightsOnly(negativeParameters);
 
-/** `c·modify(W)`, bias 0 (left out); `modify` itself for c = 1. */
-function scaledWeightsOnly(modify: ParameterModifier, c: number): WeightsOnlyModifier {
-  return c === 1 ? weightsOnly(modify) : weightsOnly((p, role) => tf.mul(modify(p, role), c));
-}
 
 /** ε of a rule: `epsilon` (or its former name `stabilizer`), default 1e−6, ≥ 0. */
 function stabilizerOption(options: StabilizerOptions | undefined): number {
@@ -282,7 +281,7 @@ function zPlus(options: StabilizerOptions = {}): BasicRule {
       kind: 'basic',
       name,
       inputModifiers: [positiveInput, negativeInput, keepInput, absoluteInput],
-      parameterModifiers: [scaledWeightsOnly(positiveParameters, 2), scaledWeightsOnly(negativeParameters, 2), keepParameters, absoluteParameters],
+      parameterModifiers: [weightsOnly(positiveParameters, 2), weightsOnly(negativeParameters, 2), keepParameters, absoluteParameters],
       gradientOnly: [0, 1],
       gradientMapper: (relevance, [, , z, t]) => {
         const r = divideByNonNegative(relevance, tf.addN([z, t]), 2 * eps);
@@ -352,10 +351,10 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
       name,
       inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput, keepInput, absoluteInput],
       parameterModifiers: [
-        scaledWeightsOnly(positiveParameters, 2 * alpha),
-        scaledWeightsOnly(negativeParameters, 2 * alpha),
-        scaledWeightsOnly(negativeParameters, 2 * beta),
-        scaledWeightsOnly(positiveParameters, 2 * beta),
+        weightsOnly(positiveParameters, 2 * alpha),
+        weightsOnly(negativeParameters, 2 * alpha),
+        weightsOnly(negativeParameters, 2 * beta),
+        weightsOnly(positiveParameters, 2 * beta),
         keepParameters,
         absoluteParameters,
       ],
@@ -381,7 +380,7 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
         kind: 'basic',
         name,
         inputModifiers: [keepInput, keepInput, keepInput, keepInput],
-        parameterModifiers: [positiveParameters, keepParameters, scaledWeightsOnly(positiveParameters, alpha), scaledWeightsOnly(negativeParameters, beta)],
+        parameterModifiers: [positiveParameters, keepParameters, weightsOnly(positiveParameters, alpha), weightsOnly(negativeParameters, beta)],
         gradientOnly: [2, 3],
         gradientMapper: (relevance, [zAlpha, z]) => [
           null,
