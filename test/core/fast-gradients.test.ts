@@ -84,7 +84,7 @@ describe('fast gradients: clipping activations', () => {
   });
 });
 
-describe('fast kernels: Slice (cpu, copied in contiguous pieces) and Identity (wasm, shared)', () => {
+describe('fast kernels: Slice (cpu, copied in contiguous pieces), the Concat gradient (cpu, slices) and Identity (wasm, shared)', () => {
   const x = () => seededTensor([3, 5, 6, 4], 186);
   const slices: [number[], number[]][] = [
     [[0, 1, 1, 0], [3, 3, 4, 4]], // spatial crop of a batch
@@ -112,6 +112,22 @@ describe('fast kernels: Slice (cpu, copied in contiguous pieces) and Identity (w
     await expectClose(ours[0], tfjs[0], 0);
     tf.dispose([input, dy, ...tfjs, ...ours]);
   });
+
+  for (const axis of [0, 1, 2, 3, -1]) {
+    it(`the gradient of a concatenation along axis ${axis} (slices instead of SplitV) is unchanged inside the scope`, async () => {
+      const parts = [seededTensor([3, 5, 6, 4], 190), seededTensor([3, 5, 6, 4], 191), seededTensor([3, 5, 6, 4], 192)].map((t, k) =>
+        tf.slice(t, [0, 0, 0, 0], t.shape.map((d, i) => (i === (axis + 4) % 4 ? k + 1 : d))),
+      );
+      const concatenated = tf.concat(parts, axis);
+      const dy = seededTensor(concatenated.shape, 193);
+      const { tfjs, ours } = await expectNoLeak(() => bothWays((...vs) => tf.concat(vs, axis), parts, dy));
+      for (let k = 0; k < parts.length; k++) {
+        expect(ours[k].shape).toEqual(parts[k].shape);
+        await expectClose(ours[k], tfjs[k], 0);
+      }
+      tf.dispose([...parts, concatenated, dy, ...tfjs, ...ours]);
+    });
+  }
 
   it('clones share data inside the scope (as on cpu and webgl) and stay valid after the original is disposed', async () => {
     const original = tf.tensor1d([1, 2, 3]);

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { compileProgram } from '../../src/attribution/lrp/graph';
+import { conv2dForward } from '../../src/attribution/lrp/convolution-forward';
 import { transposeOfConv2d, transposeOfDense, type ConvPadding } from '../../src/attribution/lrp/linear-transposes';
 import type { Step } from '../../src/attribution/lrp/program';
 import { forwardValues, propagateRelevance } from '../../src/attribution/lrp/propagate';
@@ -257,6 +258,29 @@ function asFullConvolution(step: Step): (v: tf.Tensor) => tf.Tensor {
   ) as tf.Tensor4D;
   return (v) => tf.conv2d(v as tf.Tensor4D, filter, strides, config.padding as 'same');
 }
+
+describe('the forward convolution of linear steps', () => {
+  it('equals tf.conv2d for pointwise filters (a transposed convolution on cpu) and any other geometry', async () => {
+    const x = seededTensor([2, 5, 4, 6], 48, 1) as tf.Tensor4D;
+    const cases: [number[], [number, number], 'same' | 'valid', [number, number]][] = [
+      [[1, 1, 6, 7], [1, 1], 'same', [1, 1]],
+      [[1, 1, 6, 3], [1, 1], 'valid', [1, 1]],
+      [[1, 1, 6, 3], [2, 2], 'same', [1, 1]],
+      [[3, 3, 6, 2], [1, 1], 'same', [1, 1]],
+      [[2, 2, 6, 2], [1, 1], 'valid', [2, 2]],
+    ];
+    for (const [shape, strides, padding, dilations] of cases) {
+      const weight = seededTensor(shape, 49, 1) as tf.Tensor4D;
+      const ours = conv2dForward(x, weight, strides, padding, dilations);
+      const cached = withBackendGapFixesSync(() => conv2dForward(x, weight, strides, padding, dilations), { constants: [weight] });
+      const reference = tf.conv2d(x, weight, strides, padding, 'NHWC', dilations);
+      await expectClose(ours, reference, 1e-5);
+      await expectClose(cached, reference, 1e-5);
+      tf.dispose([weight, ours, cached, reference]);
+    }
+    x.dispose();
+  });
+});
 
 describe('explicit transposes of linear steps', () => {
   /**

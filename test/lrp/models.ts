@@ -23,7 +23,7 @@ export function denseReluNet(seed = 1): tfl.LayersModel {
 }
 
 /**
- * Conv ReLU network without biases on 8×8×2 images: conv, zero padding, depthwise, average pooling,
+ * Conv ReLU network without biases on 8×8×2 images: conv, zero padding (asymmetric), depthwise, average pooling,
  * cropping, conv, max pooling, dropout, flatten, reshape, dense.
  */
 export function convReluNet(seed = 2): tfl.LayersModel {
@@ -31,7 +31,7 @@ export function convReluNet(seed = 2): tfl.LayersModel {
     tfl.sequential({
       layers: [
         tfl.layers.conv2d({ inputShape: [8, 8, 2], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', ...noBias }),
-        tfl.layers.zeroPadding2d({ padding: 1 }),
+        tfl.layers.zeroPadding2d({ padding: [[1, 2], [2, 0]] }),
         tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, activation: 'relu', ...noBias }),
         tfl.layers.averagePooling2d({ poolSize: 2 }),
         tfl.layers.cropping2D({ cropping: [[0, 1], [1, 0]] }),

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, GlassboxArgumentError, GlassboxModelError } from '../../core/errors';
 import { addBias, depthwiseStep, scaleLastAxis } from './builtin-layers';
+import { conv2dForward } from './convolution-forward';
 import { transposeOfConv2d, type ConvPadding, transposeOfDense } from './linear-transposes';
 import { assertSpec, type AffineParameters, type LayerKind, type LrpBuilder, type LrpStepSpec } from './layer-catalogue';
 import type { LrpGraphNode } from './program';
@@ -191,7 +192,7 @@ function conv2dNode(fused: boolean): LrpOpSpec {
         {
           kind: 'conv',
           weight: constantInput(node, 1, 'filter'),
-          forward: ([x], p) => addBias(tf.conv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, pad, 'NHWC', dilations), p!.bias),
+          forward: ([x], p) => addBias(conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, pad, dilations), p!.bias),
           transpose: transposeOfConv2d(strides, pad, dilations),
           scaleOutputs: scaleLastAxis,
         },

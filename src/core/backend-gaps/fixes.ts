@@ -4,6 +4,7 @@ import { BATCH_NORM_GRADIENT } from './batch-norm-gradient';
 import { completeBatchNormInputs } from './batch-norm-inputs';
 import { clipByValueGradient, relu6Gradient, reluGradient } from './clip-gradients';
 import { PIECEWISE_CONSTANT_KERNELS, zeroGradient } from './comparison-gradients';
+import { concatGradient } from './concat-gradient';
 import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilters } from './constant-filters';
 import { contiguousSlice } from './contiguous-slice';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
@@ -136,6 +137,7 @@ export const GRADIENT_FIXES: readonly GradientFix[] = [
   gradientFix(tf.ClipByValue, clipByValueGradient),
   gradientFix(tf.Relu6, relu6Gradient),
   gradientFix(tf.Relu, reluGradient),
+  gradientFix(tf.Concat, concatGradient),
   ...PIECEWISE_CONSTANT_KERNELS.map((kernelName) => gradientFix(kernelName, zeroGradient(kernelName))),
 ];
 
