@@ -84,7 +84,7 @@ describe('fast gradients: clipping activations', () => {
   });
 });
 
-describe('fast kernels: Slice (cpu, copied in contiguous pieces), the Concat gradient (cpu, slices) and Identity (wasm, shared)', () => {
+describe('fast kernels: Slice (cpu, copied in contiguous pieces), PadV2 (cpu, concatenations), the Concat gradient (cpu, slices) and Identity (wasm, shared)', () => {
   const x = () => seededTensor([3, 5, 6, 4], 186);
   const slices: [number[], number[]][] = [
     [[0, 1, 1, 0], [3, 3, 4, 4]], // spatial crop of a batch
@@ -112,6 +112,23 @@ describe('fast kernels: Slice (cpu, copied in contiguous pieces), the Concat gra
     await expectClose(ours[0], tfjs[0], 0);
     tf.dispose([input, dy, ...tfjs, ...ours]);
   });
+
+  for (const [paddings, value, dtype] of [
+    [[[0, 0], [1, 2], [0, 1], [0, 0]], 0, 'float32'],
+    [[[1, 0], [0, 0], [3, 0], [0, 2]], -1.5, 'float32'],
+    [[[0, 0], [0, 0], [0, 0], [0, 0]], 0, 'float32'],
+    [[[0, 1], [2, 2], [0, 0], [1, 1]], 7, 'int32'],
+  ] as [[number, number][], number, 'float32' | 'int32'][]) {
+    it(`tf.pad(x, ${JSON.stringify(paddings)}, ${value}) on ${dtype} (concatenations on cpu) is unchanged inside the scope`, async () => {
+      const input = tf.cast(tf.mul(x(), 3), dtype);
+      const expected = tf.pad(input, paddings, value);
+      const padded = await expectNoLeak(() => withBackendGapFixesSync(() => tf.pad(input, paddings, value)));
+      expect(padded.shape).toEqual(expected.shape);
+      expect(padded.dtype).toBe(dtype);
+      await expectClose(padded, expected, 0);
+      tf.dispose([input, expected, padded]);
+    });
+  }
 
   for (const axis of [0, 1, 2, 3, -1]) {
     it(`the gradient of a concatenation along axis ${axis} (slices instead of SplitV) is unchanged inside the scope`, async () => {

@@ -207,11 +207,11 @@ export function registerBuiltInLayers(): void {
     'GaussianNoise',
     'GaussianDropout',
     'AlphaDropout',
+    'ZeroPadding2D',
     'Cropping2D',
     'UpSampling2D',
     'RepeatVector',
   ]);
-  registerLrpLayer('ZeroPadding2D', zeroPadding2d);
   registerByCall('add', ['Add', 'Average']);
   registerByCall('multiply', ['Multiply', 'Dot']);
   registerByCall('maxpool', ['Maximum', 'Minimum', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D']);
@@ -221,35 +221,6 @@ export function registerBuiltInLayers(): void {
   registerLrpLayer('BatchNormalization', batchNormalization);
   registerLrpLayer('Rescaling', rescaling);
   registerLrpLayer('LayerNormalization', layerNormalization);
-}
-
-/**
- * ZeroPadding2D as concatenations with blocks of zeros: the values of the layer's own `tf.pad`, whose
- * tfjs-backend-cpu kernel computes the position of every element (about 20× slower than copying rows,
- * and the gradient rule runs the step's forward pass a second time). The gradient is two slices.
- */
-const zeroPadding2d: LrpLayerSpec = {
-  expand(layer, builder, inputs) {
-    const config = layer.getConfig();
-    const [rows, columns] = config.padding as [[number, number], [number, number]];
-    const axes = config.dataFormat === 'channelsFirst' ? [2, 3] : [1, 2];
-    return builder.add({
-      inputs,
-      kind: 'structural',
-      forward: ([x]) => {
-        const padded = padWithZeros(padWithZeros(x, axes[0], rows), axes[1], columns);
-        // The layer's output is never its input: tfjs cannot differentiate an identity.
-        return padded === x ? tf.clone(x) : padded;
-      },
-    });
-  },
-};
-
-/** `x` with `before` and `after` slices of zeros concatenated along `axis`. */
-function padWithZeros(x: tf.Tensor, axis: number, [before, after]: [number, number]): tf.Tensor {
-  const zeros = (size: number) => tf.zeros(x.shape.map((d, i) => (i === axis ? size : d)), x.dtype);
-  const parts = [...(before > 0 ? [zeros(before)] : []), x, ...(after > 0 ? [zeros(after)] : [])];
-  return parts.length === 1 ? x : tf.concat(parts, axis);
 }
 
 /** BatchNormalization: Pass by default; along the last axis an affine map MergeBatchNorm can fold in. */

@@ -152,7 +152,8 @@ export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: nu
  */
 function divideByNonNegative(relevance: tf.Tensor, d: tf.Tensor, epsilon: number, clamp = true): tf.Tensor {
   const clamped = clamp ? tf.relu(d) : d;
-  if (epsilon > 0) return tf.div(relevance, tf.add(clamped, epsilon));
+  // + ε as a sum with a filled tensor: addN and fill are several times faster than add on cpu.
+  if (epsilon > 0) return tf.div(relevance, tf.addN([clamped, tf.fill(clamped.shape, epsilon)]));
   const quotient = tf.div(relevance, clamped);
   return tf.where(tf.equal(clamped, 0), tf.zerosLike(quotient), quotient);
 }

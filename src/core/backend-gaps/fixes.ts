@@ -6,6 +6,7 @@ import { clipByValueGradient, relu6Gradient, reluGradient } from './clip-gradien
 import { PIECEWISE_CONSTANT_KERNELS, zeroGradient } from './comparison-gradients';
 import { concatGradient } from './concat-gradient';
 import { constantFilterGradient, FORWARD_CONVOLUTIONS, noteFilters } from './constant-filters';
+import { concatenatedPad } from './concatenated-pad';
 import { contiguousSlice } from './contiguous-slice';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseBackpropInputKernel } from './depthwise-backprop-input';
@@ -121,6 +122,7 @@ export function kernelFixes(skipConstantFilterGradients: boolean): KernelFix[] {
     conv2dBackpropInput,
     batchNormInputs,
     contiguousSlice,
+    concatenatedPad,
     sharedIdentity,
     ...(skipConstantFilterGradients
       ? [...filterNotes, constantConv2dFilter, constantDepthwiseFilter]
