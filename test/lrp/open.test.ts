@@ -62,7 +62,8 @@ describe('composites as ordered (matcher → rule) lists', () => {
     const seen: LrpLayerInfo[] = [];
     const predicate = (layer: LrpLayerInfo): boolean => {
       seen.push(layer);
-      return layer.layer?.getConfig().filters === 5;
+      // The layer's fused activation step carries the same layer: match the convolution only.
+      return layer.kind === 'conv' && layer.layer?.getConfig().filters === 5;
     };
     await expectSame(composites.custom({ rules: [{ match: predicate, rule: rules.flat() }], kinds: { conv: eps, dense: eps } }), explicit([eps, eps, rules.flat()], eps));
     expect(seen.some((l) => l.className === 'Activation' && l.name.endsWith('/activation'))).toBe(true);
