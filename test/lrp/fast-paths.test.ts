@@ -168,6 +168,30 @@ describe('LRP branch outputs by linearity', () => {
     });
   }
 
+  it('equals Zennit where a sum of same-sign contributions is exactly 0 (z_β = 0, z_α = 0, a zero input)', async () => {
+    // Unit 0 has only positive weights and bias (z_β = 0 on non-negative rows), unit 1 only negative ones
+    // (z_α = 0 there), unit 2 both; the rows: non-negative, signed, all zero.
+    const input = tfl.input({ shape: [3] });
+    const hidden = tfl.layers.dense({ units: 3, name: 'hidden' });
+    const out = tfl.layers.dense({ units: 1, name: 'out', useBias: false });
+    const net = tfl.model({ inputs: input, outputs: out.apply(hidden.apply(input)) as tfl.SymbolicTensor });
+    hidden.setWeights([tf.tensor2d([[0.5, -0.4, 0.3], [1.5, -0.2, -0.7], [0.25, -1.1, 0.9]]), tf.tensor1d([0.1, -0.2, 0])]);
+    out.setWeights([tf.tensor2d([[1], [-0.5], [0.75]])]);
+    const v = tf.tensor2d([[1, 2, 0.5], [0, 3, 1], [-1, 2, 0.5], [0, 0, 0]]);
+    for (const [rule, reference] of [
+      [rules.alphaBeta({ alpha: 2, beta: 1 }), zennitAlphaBeta(2, 1)],
+      [rules.zPlus(), zennitAlphaBeta(1, 0)],
+    ] as [BasicRule, BasicRule][]) {
+      const ours = await lrp(net, v, { target: 0, composite: composites.custom({ kinds: { dense: rule } }) });
+      const theirs = await lrp(net, v, { target: 0, composite: composites.custom({ kinds: { dense: reference } }) });
+      await expectClose(ours, theirs, 1e-6);
+      expect(Array.from(await ours.data()).every(Number.isFinite)).toBe(true);
+      [ours, theirs].forEach((t) => t.dispose());
+    }
+    v.dispose();
+    net.dispose();
+  });
+
   it('runs every branch on parameter-free steps (ZPlus on an Add: with no weight to modify, its branches sum to z, not to Σ x⁺)', async () => {
     const a = tfl.input({ shape: [3] });
     const b = tfl.input({ shape: [3] });
