@@ -438,39 +438,23 @@ function gamma(options: GammaOptions = {}): BasicRule {
   };
   const linearMapper: GradientMapper = (relevance, [z, scaledT]) => gradients(relevance, z, scaledT);
   const scaledAbsolute: ParameterModifier = (p) => tf.mul(tf.abs(p), c);
-  return {
+  /** `form` on steps with parameters: c·|W|, c·|b| in the second branch, so its output is c·t. */
+  const withScaledT = (form: BasicRule): BasicRule => ({ ...form, parameterModifiers: [keepParameters, scaledAbsolute], gradientMapper: linearMapper });
+  const signed: BasicRule = {
     kind: 'basic',
     name,
     inputModifiers: [keepInput, absoluteInput],
     parameterModifiers: [keepParameters, absoluteParameters],
     gradientMapper: mapper,
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
-    withParameters: {
-      kind: 'basic',
-      name,
-      inputModifiers: [keepInput, absoluteInput],
-      parameterModifiers: [keepParameters, scaledAbsolute],
-      gradientMapper: linearMapper,
-      reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
-    },
-    // x ≥ 0: |x| = x.
-    nonNegativeInput: {
-      kind: 'basic',
-      name,
-      inputModifiers: [keepInput, keepInput],
-      parameterModifiers: [keepParameters, absoluteParameters],
-      gradientMapper: mapper,
-      reducer: (inputs, gradients) => tf.mul(inputs[0], tf.addN([gradients[0]!, gradients[1]!])),
-      withParameters: {
-        kind: 'basic',
-        name,
-        inputModifiers: [keepInput, keepInput],
-        parameterModifiers: [keepParameters, scaledAbsolute],
-        gradientMapper: linearMapper,
-        reducer: (inputs, gradients) => tf.mul(inputs[0], tf.addN([gradients[0]!, gradients[1]!])),
-      },
-    },
   };
+  // x ≥ 0: |x| = x.
+  const nonNegative: BasicRule = {
+    ...signed,
+    inputModifiers: [keepInput, keepInput],
+    reducer: (inputs, gradients) => tf.mul(inputs[0], tf.addN([gradients[0]!, gradients[1]!])),
+  };
+  return { ...signed, withParameters: withScaledT(signed), nonNegativeInput: { ...nonNegative, withParameters: withScaledT(nonNegative) } };
 }
 
 /** Flat rule (Lapuschkin et al. 2019): inputs and weights ones, bias 0: `R_in = 1ᵀ[R / s(n)]`, `n` the receptive-field size. */
