@@ -108,6 +108,8 @@ describe('withBackendGapFixes: convolution input gradient through the forward co
     { shape: [1, 8, 8, 2], filter: [2, 3], strides: [2, 1], pad: 'valid' },
     { shape: [2, 7, 6, 3], filter: [3, 3], strides: [2, 1], pad: [[2, 0], [1, 1]] },
     { shape: [1, 9, 7, 2], filter: [4, 2], strides: [3, 2], pad: 'same' },
+    { shape: [2, 9, 9, 3], filter: [3, 3], strides: [2, 2], pad: 'valid' },
+    { shape: [1, 8, 7, 2], filter: [5, 3], strides: [2, 3], pad: [[4, 3], [2, 0]] },
   ];
   for (const c of cases) {
     it(`matches the definition: filter ${c.filter}, strides ${c.strides}, pad ${JSON.stringify(c.pad)}`, async () => {

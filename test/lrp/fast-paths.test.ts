@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { compileProgram } from '../../src/attribution/lrp/graph';
 import { conv2dForward } from '../../src/attribution/lrp/convolution-forward';
+import { addAll, signOf } from '../../src/attribution/lrp/elementwise';
 import { transposeOfConv2d, transposeOfDense, type ConvPadding } from '../../src/attribution/lrp/linear-transposes';
 import type { Step } from '../../src/attribution/lrp/program';
 import { forwardValues, propagateRelevance } from '../../src/attribution/lrp/propagate';
@@ -306,6 +307,23 @@ describe('the forward convolution of linear steps', () => {
       }
       x.dispose();
     }
+  });
+});
+
+describe("element-wise sums and signs in each backend's fastest form", () => {
+  it('addAll equals the sum in order (with and without a constant) and signOf equals tf.sign, zeros of both signs included', async () => {
+    const values = [-2.5, -0, 0, 1e-30, -1e-30, 3, 7.25, -1];
+    const [a, b, c] = [values, values.map((v) => v * 3 + 0.5), values.map((v) => -v / 7)].map((v) => tf.tensor2d(v, [2, 4]));
+    await expectNoLeak(async () => {
+      expect(addAll([a])).toBe(a);
+      const sums = tf.tidy(() => [addAll([a, b]), addAll([a, b, c]), addAll([a, b], 1e-6), addAll([a], 0.25)]);
+      const references = tf.tidy(() => [tf.add(a, b), tf.add(tf.add(a, b), c), tf.add(tf.add(a, b), 1e-6), tf.add(a, 0.25)]);
+      for (let i = 0; i < sums.length; i++) expect(Array.from(await sums[i].data())).toEqual(Array.from(await references[i].data()));
+      const sign = tf.tidy(() => signOf(a));
+      expect(Array.from(await sign.data())).toEqual([-1, 0, 0, 1, -1, 1, 1, -1]);
+      tf.dispose([...sums, ...references, sign]);
+    });
+    tf.dispose([a, b, c]);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GlassboxModelError } from '../../core/errors';
+import { addAll } from './elementwise';
 import type { LinearParameters } from './layer-catalogue';
 import type { Program, Step } from './program';
 import { divideStabilized, keepInput, keepParameters, type BasicRule, type InputModifier, type ProductRule } from './rules';
@@ -57,7 +58,7 @@ export function propagateRelevance(program: Program, values: (tf.Tensor | undefi
         const share = perInput[k];
         if (share === null) return;
         const previous = relevance[s];
-        relevance[s] = previous === undefined ? share : tf.addN([previous, share]);
+        relevance[s] = previous === undefined ? share : addAll([previous, share]);
         if (previous !== undefined) {
           release(previous);
           release(share, perInput.slice(k + 1));

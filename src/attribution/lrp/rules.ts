@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { renamedOption } from '../../core/deprecation';
 import { describeValue, GlassboxArgumentError } from '../../core/errors';
 import { assertNumberInRange } from '../../core/validate';
+import { addAll, signOf } from './elementwise';
 
 /** Which parameter a {@link ParameterModifier} is given. */
 export type ParameterRole = 'weight' | 'bias';
@@ -139,9 +140,8 @@ export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: nu
     return tf.where(tf.equal(z, 0), tf.zerosLike(quotient), quotient);
   }
   // ε·sign(z) = −ε·step(−z, −1), step(t, −1) = 1 for t > 0, −1 otherwise: vectorised arithmetic (a
-  // comparison and a cast are several times slower on wasm; a sum of equal shapes is addN, several
-  // times faster than add on cpu).
-  return tf.div(relevance, tf.addN([z, tf.mul(tf.step(tf.mul(z, -1), -1), -epsilon)]));
+  // comparison and a cast are several times slower on wasm).
+  return tf.div(relevance, addAll([z, tf.mul(tf.step(tf.mul(z, -1), -1), -epsilon)]));
 }
 
 /**
@@ -152,8 +152,7 @@ export function divideStabilized(relevance: tf.Tensor, z: tf.Tensor, epsilon: nu
  */
 function divideByNonNegative(relevance: tf.Tensor, d: tf.Tensor, epsilon: number, clamp = true): tf.Tensor {
   const clamped = clamp ? tf.relu(d) : d;
-  // + ε as a sum with a filled tensor: addN and fill are several times faster than add on cpu.
-  if (epsilon > 0) return tf.div(relevance, tf.addN([clamped, tf.fill(clamped.shape, epsilon)]));
+  if (epsilon > 0) return tf.div(relevance, addAll([clamped], epsilon));
   const quotient = tf.div(relevance, clamped);
   return tf.where(tf.equal(clamped, 0), tf.zerosLike(quotient), quotient);
 }
@@ -205,12 +204,12 @@ function stabilizerOption(options: StabilizerOptions | undefined): number {
 
 function sumOfProducts(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], indices: number[]): tf.Tensor {
   const products = indices.map((i) => tf.mul(inputs[i], gradients[i]!));
-  return products.length === 1 ? products[0] : tf.addN(products);
+  return addAll(products);
 }
 
 /** `x⁺ ⊙ (v_a + v_b) + x⁻ ⊙ (v_c + v_d)`, branch inputs and products at `[a, b]` (x⁺) and `[c, d]` (x⁻). */
 function signedReduction(inputs: readonly tf.Tensor[], gradients: readonly (tf.Tensor | null)[], [a, b]: number[], [c, d]: number[]): tf.Tensor {
-  return tf.addN([tf.mul(inputs[a], tf.addN([gradients[a]!, gradients[b]!])), tf.mul(inputs[c], tf.addN([gradients[c]!, gradients[d]!]))]);
+  return addAll([tf.mul(inputs[a], addAll([gradients[a]!, gradients[b]!])), tf.mul(inputs[c], addAll([gradients[c]!, gradients[d]!]))]);
 }
 
 /** Options of the rules whose only setting is the stabiliser ε. */
@@ -273,7 +272,7 @@ function zPlus(options: StabilizerOptions = {}): BasicRule {
     inputModifiers: [positiveInput, negativeInput],
     parameterModifiers: [positiveParameters, negativeWeightsOnly],
     gradientMapper: (relevance, [zPositive, zNegative]) => {
-      const r = divideStabilized(relevance, tf.addN([zPositive, zNegative]), eps);
+      const r = divideStabilized(relevance, addAll([zPositive, zNegative]), eps);
       return [r, r];
     },
     reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
@@ -285,7 +284,7 @@ function zPlus(options: StabilizerOptions = {}): BasicRule {
       parameterModifiers: [weightsOnly(positiveParameters, 2), weightsOnly(negativeParameters, 2), keepParameters, absoluteParameters],
       gradientOnly: [0, 1],
       gradientMapper: (relevance, [, , z, t]) => {
-        const r = divideByNonNegative(relevance, tf.addN([z, t]), 2 * eps);
+        const r = divideByNonNegative(relevance, addAll([z, t]), 2 * eps);
         return [r, r, null, null];
       },
       reducer: (inputs, gradients) => sumOfProducts(inputs, gradients, [0, 1]),
@@ -339,8 +338,8 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
     inputModifiers: [positiveInput, negativeInput, positiveInput, negativeInput],
     parameterModifiers: [positiveParameters, negativeWeightsOnly, negativeParameters, positiveWeightsOnly],
     gradientMapper: (relevance, [a0, a1, b0, b1]) => {
-      const rAlpha = divideStabilized(relevance, tf.addN([a0, a1]), eps);
-      const rBeta = divideStabilized(relevance, tf.addN([b0, b1]), eps);
+      const rAlpha = divideStabilized(relevance, addAll([a0, a1]), eps);
+      const rBeta = divideStabilized(relevance, addAll([b0, b1]), eps);
       return [rAlpha, rAlpha, rBeta, rBeta];
     },
     reducer: (inputs, gradients) =>
@@ -361,7 +360,7 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
       ],
       gradientOnly: [0, 1, 2, 3],
       gradientMapper: (relevance, [, , , , z, t]) => {
-        const rAlpha = divideByNonNegative(relevance, tf.addN([z, t]), 2 * eps);
+        const rAlpha = divideByNonNegative(relevance, addAll([z, t]), 2 * eps);
         const minusRBeta = divideByNonNegative(relevance, tf.sub(t, z), 2 * eps);
         return [rAlpha, rAlpha, minusRBeta, minusRBeta, null, null];
       },
@@ -389,7 +388,7 @@ function alphaBeta(options: AlphaBetaOptions = {}): BasicRule {
           divideByNonNegative(relevance, zAlpha, eps, false),
           divideByNonNegative(relevance, tf.sub(zAlpha, z), eps),
         ],
-        reducer: (inputs, gradients) => tf.mul(inputs[2], tf.addN([gradients[2]!, gradients[3]!])),
+        reducer: (inputs, gradients) => tf.mul(inputs[2], addAll([gradients[2]!, gradients[3]!])),
       },
     },
   };
@@ -424,10 +423,10 @@ function gamma(options: GammaOptions = {}): BasicRule {
   const c = g / 2 / a;
   /** The gradients from z and `scaledT` = c·t. */
   const gradients = (relevance: tf.Tensor, z: tf.Tensor, scaledT: tf.Tensor): tf.Tensor[] => {
-    const d = tf.addN(eps > 0 ? [tf.abs(z), scaledT, tf.fill(z.shape, eps / a)] : [tf.abs(z), scaledT]);
+    const d = addAll([tf.abs(z), scaledT], eps / a);
     // Only with ε = 0 can D vanish (z = t = 0), where σ = 0 takes the relevance away anyway.
     const q = tf.div(relevance, eps > 0 ? d : tf.where(tf.equal(z, 0), tf.onesLike(z), d));
-    const sigma = tf.sign(z);
+    const sigma = signOf(z);
     return [tf.mul(q, sigma), tf.mul(q, tf.abs(sigma))];
   };
   const name = `gamma(${g})`;
@@ -452,7 +451,7 @@ function gamma(options: GammaOptions = {}): BasicRule {
   const nonNegative: BasicRule = {
     ...signed,
     inputModifiers: [keepInput, keepInput],
-    reducer: (inputs, gradients) => tf.mul(inputs[0], tf.addN([gradients[0]!, gradients[1]!])),
+    reducer: (inputs, gradients) => tf.mul(inputs[0], addAll([gradients[0]!, gradients[1]!])),
   };
   return { ...signed, withParameters: withScaledT(signed), nonNegativeInput: { ...nonNegative, withParameters: withScaledT(nonNegative) } };
 }
