@@ -32,7 +32,8 @@ function ratioLine(label: string, numerator: Timing, denominator: Timing): strin
   return `${label.padEnd(66)} ${cpu} (wall ${wall})   (${numerator.cpuMs.toFixed(0)} ms / ${denominator.cpuMs.toFixed(0)} ms CPU)`;
 }
 
-async function overheads(name: string, model: ModelLike, inputShape: number[], target: number): Promise<void> {
+/** `repeats`: rounds of the round-robin (a call on the MNIST CNN takes milliseconds: 3 medians of it are noise). */
+async function overheads(name: string, model: ModelLike, inputShape: number[], target: number, repeats = 3): Promise<void> {
   const batch = tf.randomUniform([n, ...inputShape], 0, 1, 'float32', 1);
   const one = tf.slice(batch, 0, 1);
   const doubled = tf.concat([batch, batch]);
@@ -45,7 +46,7 @@ async function overheads(name: string, model: ModelLike, inputShape: number[], t
     guided: () => guidedBackprop(model, batch, { target, batchSize: n }),
     saliencyDoubled: () => saliency(model, doubled, { target, batchSize: 2 * n }),
     deepLift: () => deepLift(model, batch, { target, batchSize: 2 * n }),
-  });
+  }, repeats);
   console.log(ratioLine(`${name}: saliency / predict (batch ${n})`, times.saliency, times.predict));
   console.log(ratioLine(`${name}: IG(steps ${n}, batchSize ${n}) / saliency (batch ${n})`, times.ig, times.saliency));
   console.log(ratioLine(`${name}: guidedBackprop / saliency (batch ${n})`, times.guided, times.saliency));
@@ -59,7 +60,7 @@ for (const backend of backends) {
   await tf.setBackend(backend);
   console.log(`\n# backend ${backend}`);
   const cnn = buildMnistCnn();
-  await overheads('MNIST CNN 28×28', cnn, [28, 28, 1], 3);
+  await overheads('MNIST CNN 28×28', cnn, [28, 28, 1], 3, 31);
   cnn.dispose();
   const emotion = await loadEmotionGraphModel();
   await overheads('emotion GraphModel 64×64', emotion, [64, 64, 1], 3);

@@ -84,7 +84,7 @@ describe('fast gradients: clipping activations', () => {
   });
 });
 
-describe('fast kernels: Slice (cpu, copied in contiguous pieces), PadV2 (cpu, concatenations), the Concat gradient (cpu, slices) and Identity (wasm, shared)', () => {
+describe('fast kernels: Slice (cpu, copied in contiguous pieces; wasm, trailing whole axes merged), PadV2 (cpu, concatenations), the Concat gradient (cpu, slices) and Identity (wasm, shared)', () => {
   const x = () => seededTensor([3, 5, 6, 4], 186);
   const slices: [number[], number[]][] = [
     [[0, 1, 1, 0], [3, 3, 4, 4]], // spatial crop of a batch
@@ -92,6 +92,8 @@ describe('fast kernels: Slice (cpu, copied in contiguous pieces), PadV2 (cpu, co
     [[0, 0, 0, 1], [3, 5, 6, 2]], // channels (pieces too small: the backend's own copy)
     [[2, 4, 0, 0], [1, 1, 6, 4]], // contiguous
     [[0, 2, 0, 0], [-1, 2, -1, -1]], // sizes of −1: to the end
+    [[1, 0, 0, 0], [2, 5, 5, 4]], // trailing whole channels merged into the columns (wasm)
+    [[0, 1, 0, 0], [3, 3, 6, 4]], // rows of every example: trailing whole axes merged into the rows
   ];
   for (const [begin, size] of slices) {
     it(`tf.slice(x, [${begin}], [${size}]) is unchanged inside the scope`, async () => {

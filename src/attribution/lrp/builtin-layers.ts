@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GlassboxModelError } from '../../core/errors';
-import { conv2dForward } from './convolution-forward';
+import { conv2dForward, depthwiseForward } from './convolution-forward';
 import { transposeOfConv2d, transposeOfDense, transposeOfDepthwise, type ConvPadding } from './linear-transposes';
 import { registerLrpLayer, type AffineParameters, type LayerKind, type LinearParameters, type LrpBuilder, type LrpLayerSpec, type LrpStepSpec } from './layer-catalogue';
 
@@ -75,7 +75,7 @@ export function depthwiseStep(
   return {
     kind: 'conv',
     parameters: { weight: kernel, bias },
-    forward: ([x], p) => addBias(tf.depthwiseConv2d(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, padding as 'same', 'NHWC', dilations), p!.bias),
+    forward: ([x], p) => depthwiseForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, p!.bias, strides, padding, dilations),
     transpose: transposeOfDepthwise(strides, padding, dilations),
     scaleOutputs: (w, scale) => tf.mul(w, tf.reshape(scale, [w.shape[2]!, w.shape[3]!])),
   };
@@ -151,7 +151,7 @@ export function registerBuiltInLayers(): void {
       {
         kind: 'conv',
         parameters: { weight: layerWeight(layer, 'kernel'), bias: optionalBias(layer) },
-        forward: ([x], p) => addBias(conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, padding, dilations), p!.bias),
+        forward: ([x], p) => conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, p!.bias, strides, padding, dilations),
         transpose: transposeOfConv2d(strides, padding, dilations),
         scaleOutputs: scaleLastAxis,
       },
@@ -169,7 +169,7 @@ export function registerBuiltInLayers(): void {
         kind: 'conv',
         part: 'pointwise',
         parameters: { weight: layerWeight(layer, 'pointwise_kernel'), bias: optionalBias(layer) },
-        forward: ([x], p) => addBias(conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, [1, 1], 'valid', [1, 1]), p!.bias),
+        forward: ([x], p) => conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, p!.bias, [1, 1], 'valid', [1, 1]),
         transpose: transposeOfConv2d([1, 1], 'valid', [1, 1]),
         scaleOutputs: scaleLastAxis,
       },

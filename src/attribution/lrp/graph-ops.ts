@@ -192,7 +192,7 @@ function conv2dNode(fused: boolean): LrpOpSpec {
         {
           kind: 'conv',
           weight: constantInput(node, 1, 'filter'),
-          forward: ([x], p) => addBias(conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, strides, pad, dilations), p!.bias),
+          forward: ([x], p) => conv2dForward(x as tf.Tensor4D, p!.weight as tf.Tensor4D, p!.bias, strides, pad, dilations),
           transpose: transposeOfConv2d(strides, pad, dilations),
           scaleOutputs: scaleLastAxis,
         },

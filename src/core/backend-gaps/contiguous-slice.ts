@@ -44,12 +44,35 @@ function piecewiseSliceKernel(backendName: string): tf.KernelConfig {
   });
 }
 
-/** tfjs-backend-cpu's `Slice`, with slices that are not contiguous copied piece by piece. */
+/**
+ * A `Slice` whose trailing whole axes (after the last axis it cuts) are merged into that axis, for
+ * tfjs-backend-wasm 4.22, whose kernel copies each run of the innermost axis on its own: cropping a
+ * 225×225×3 gradient (of a zero padding before the first convolution) takes 7 ms there in runs of 3,
+ * as a slice of rank 3 (runs of 672) 0.1 ms.
+ */
+function mergedAxesSliceKernel(backendName: string): tf.KernelConfig {
+  return opKernel(tf.Slice, backendName, ({ x }, attrs) => {
+    const { begin: rawBegin, size: rawSize } = attrs as unknown as tf.SliceAttrs;
+    const [begin, size] = tf.slice_util.parseSliceParams(x, rawBegin, rawSize);
+    const { axis } = pieces(x.shape, begin, size);
+    const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const merged = tf.reshape(x, [...x.shape.slice(0, axis), x.shape[axis] * inner]);
+    const cut = tf.slice(merged, [...begin.slice(0, axis), begin[axis] * inner], [...size.slice(0, axis), size[axis] * inner]);
+    return tf.reshape(cut, size);
+  });
+}
+
+/**
+ * tfjs-backend-cpu's `Slice`, with slices that are not contiguous copied piece by piece; on wasm, with
+ * the trailing whole axes merged.
+ */
 export const contiguousSlice: KernelFix = {
   kernelName: tf.Slice,
   priority: 0,
   install: (original, backendName) => {
-    if (original === undefined || backendName !== 'cpu') return undefined;
+    if (original === undefined) return undefined;
+    if (backendName === 'wasm') return { config: withMergedAxes(original, mergedAxesSliceKernel(backendName)) };
+    if (backendName !== 'cpu') return undefined;
     const piecewise = piecewiseSliceKernel(backendName);
     return {
       config: {
@@ -69,3 +92,18 @@ export const contiguousSlice: KernelFix = {
     };
   },
 };
+
+/** `original`, with the slices of {@link mergedAxesSliceKernel} (non-contiguous, with trailing whole axes) routed to `merged`. */
+function withMergedAxes(original: tf.KernelConfig, merged: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...original,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const { begin: rawBegin, size: rawSize } = args.attrs as unknown as tf.SliceAttrs;
+      const [begin, size] = tf.slice_util.parseSliceParams(x, rawBegin, rawSize);
+      const { axis } = pieces(x.shape, begin, size);
+      const mergeable = x.dtype !== 'string' && axis < x.shape.length - 1 && !tf.slice_util.isSliceContinous(x.shape, begin, size);
+      return mergeable ? merged.kernelFunc(args) : original.kernelFunc(args);
+    },
+  };
+}
