@@ -5,10 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Median wall time and median process CPU time (user + system) of one benchmark, in ms. */
+/** Median wall time and median process CPU time (user + system) of one benchmark, in ms, and the least CPU time. */
 export interface Timing {
   wallMs: number;
   cpuMs: number;
+  /**
+   * The least CPU time of the rounds: interference (other processes' cache and memory traffic, the
+   * garbage collector's threads) only adds time, so on a shared machine the minimum is the steadier
+   * estimate of a benchmark's own cost.
+   */
+  cpuMinMs: number;
 }
 
 /**
@@ -41,7 +47,7 @@ export async function interleavedMedians(
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return Object.fromEntries(
-    Object.entries(samples).map(([name, { wall, cpu }]) => [name, { wallMs: median(wall), cpuMs: median(cpu) }]),
+    Object.entries(samples).map(([name, { wall, cpu }]) => [name, { wallMs: median(wall), cpuMs: median(cpu), cpuMinMs: Math.min(...cpu) }]),
   );
 }
 
