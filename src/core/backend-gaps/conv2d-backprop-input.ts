@@ -31,7 +31,7 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: 
  * `dx[m·s + φ − p] = Σ_j dy[m − j]·w[φ + j·s]`, `j < J = ⌈f/s⌉` (taps past the filter are 0): a 'valid'
  * correlation of `dy`, padded by `J − 1` on top, with the flipped `J×J` sub-filter of phase `φ`. Unlike
  * spreading `dy` with zeros (see {@link conv2dInputGradient}), no product with an inserted zero is
- * taken: about `s²·f²/(J²·s²)`× fewer multiplications (2.25× for 3×3 filters, stride 2), and the
+ * taken: `f²/J²`× fewer multiplications (2.25× for 3×3 filters at stride 2), and the
  * `s²`-fold output channels suit wasm's XNNPACK, which is slow on the 3 channels of an image (the first
  * layer's input gradient: 13 against 29 ms on 224² images). The phases are interleaved by a reshape and
  * a transpose of rank 4 (wasm's `DepthToSpace` is 20× slower) and cropped to the input grid.
@@ -102,9 +102,9 @@ function conv2dBackpropInputInfo(filterShape: number[], attrs: tf.NamedAttrMap):
 
 /**
  * `Conv2DBackpropInput` (NHWC) as ordinary ops: one matrix product for pointwise convolutions, the
- * phase decomposition for strided ones, the forward convolution of the flipped filter otherwise. tfjs-backend-wasm 4.22's own kernel is 10–40×
- * slower than its XNNPACK forward convolution and matrix product on the same sizes (tfjs-backend-cpu's
- * own kernel is as fast as either, so cpu keeps it).
+ * phase decomposition for strided ones, the forward convolution of the flipped filter otherwise.
+ * tfjs-backend-wasm 4.22's own kernel is 10–40× slower than its XNNPACK forward convolution and matrix
+ * product on the same sizes (tfjs-backend-cpu's own kernel is as fast as either, so cpu keeps it).
  */
 export function conv2dBackpropInputKernel(backendName: string): tf.KernelConfig {
   return opKernel(tf.Conv2DBackpropInput, backendName, ({ dy, filter }, attrs) => {
